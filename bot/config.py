@@ -1,0 +1,249 @@
+"""Settings: read once from the environment (and an optional .env file), validated at start.
+
+Everything else receives a ``Settings`` instance; nothing reads ``os.environ`` on its own.
+Secrets are wrapped in ``Secret`` so that they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+MEMORY_TIERS = ("1g", "4g", "16g", "64g")
+
+
+class Secret:
+    """A string that hides itself from repr/str; call ``reveal()`` at the point of use."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One documented setting: its variable, default (as text) and meaning."""
+
+    env: str
+    default: str | None
+    meaning: str
+    secret: bool = False
+
+
+# The single source of the settings table; the README lists exactly these (a test checks it).
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("SLACK_BOT_TOKEN", None, "Bot token (`xoxb-…`). Required for `run`, `serve`, `doctor`.", True),
+    SettingSpec("SLACK_APP_TOKEN", None, "App-level token (`xapp-…`, scope `connections:write`). Required for `run` (Socket Mode).", True),
+    SettingSpec("SLACK_SIGNING_SECRET", None, "Signing secret. Required for `serve` (HTTP mode).", True),
+    SettingSpec("SLACK_API_URL", "https://slack.com/api/", "Base URL of the Slack Web API (every Slack client uses it)."),
+    SettingSpec("OPENAI_API_KEY", None, "OpenAI API key. Required.", True),
+    SettingSpec("OPENAI_BASE_URL", "https://api.openai.com/v1", "Base URL of the OpenAI API (the SDK's own variable)."),
+    SettingSpec("INSIGHTBOT_MODEL", "gpt-5.5", "Model that runs the code interpreter."),
+    SettingSpec("INSIGHTBOT_DB", "./insightbot.db", "SQLite file that remembers threads, files and turns."),
+    SettingSpec("INSIGHTBOT_MAX_FILE_MB", "512", "Largest file accepted, in MB (OpenAI's per-file limit is 512)."),
+    SettingSpec("INSIGHTBOT_MAX_FILES_PER_THREAD", "20", "Most files one thread's sandbox holds; the newest win, the user is told which were left out."),
+    SettingSpec("INSIGHTBOT_RUN_TIMEOUT_S", "900", "A run queued or in progress longer than this is cancelled and reported."),
+    SettingSpec("INSIGHTBOT_CONTAINER_MEMORY_MAX", "16g", "Largest sandbox memory tier (1g, 4g, 16g, 64g); the tier grows with the data up to this."),
+    SettingSpec("INSIGHTBOT_MAX_CONCURRENT_RUNS", "20", "Engine runs at once across all threads; more wait in order with a queue notice."),
+    SettingSpec("INSIGHTBOT_DRAIN_S", "30", "On shutdown, how long running turns get to finish before they are stored for resumption."),
+    SettingSpec("INSIGHTBOT_ADMINS", "", "Comma-separated Slack user ids who may stop anyone's run."),
+    SettingSpec("INSIGHTBOT_BACKGROUND", "true", "Run responses in background mode (resumable). Set false for zero-data-retention organisations."),
+    SettingSpec("INSIGHTBOT_CHANNEL_FILE_TTL_H", "168", "How long a file shared at a channel's top level can be picked for a question without files, in hours."),
+    SettingSpec("INSIGHTBOT_STATUS_REFRESH_S", "90", "How often the thread's \"working\" status is refreshed (Slack clears it after two minutes)."),
+    SettingSpec("INSIGHTBOT_HEALTH_PORT", "", "In Socket Mode, a port for `GET /healthz` (empty: none)."),
+    SettingSpec("INSIGHTBOT_LOG_LEVEL", "INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    openai_api_key: Secret | None = None
+    openai_base_url: str | None = None
+    model: str = "gpt-5.5"
+    db_path: Path = Path("./insightbot.db")
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_files_per_thread: int = 20
+    run_timeout_s: float = 900.0
+    container_memory_max: str = "16g"
+    max_concurrent_runs: int = 20
+    drain_s: float = 30.0
+    admins: frozenset[str] = field(default_factory=frozenset)
+    background: bool = True
+    channel_file_ttl_s: float = 168 * 3600.0
+    status_refresh_s: float = 90.0
+    health_port: int | None = None
+    log_level: str = "INFO"
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first missing required setting among ``names``."""
+        env_of = {
+            "slack_bot_token": "SLACK_BOT_TOKEN",
+            "slack_app_token": "SLACK_APP_TOKEN",
+            "slack_signing_secret": "SLACK_SIGNING_SECRET",
+            "openai_api_key": "OPENAI_API_KEY",
+        }
+        for name in names:
+            if not getattr(self, name):
+                env = env_of.get(name, name)
+                raise ConfigError(f"{env} is not set: {_HOW_TO_SET.get(env, 'set it')}.")
+
+
+_HOW_TO_SET = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
+    "SLACK_APP_TOKEN": "create an app-level token with connections:write under Basic Information",
+    "SLACK_SIGNING_SECRET": "copy the Signing Secret from your app's Basic Information page",
+    "OPENAI_API_KEY": "create an API key at platform.openai.com and set it",
+}
+
+
+def _positive_int(env: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{env} must be a whole number, got {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{env} must be greater than 0, got {raw!r}.")
+    return value
+
+
+def _positive_float(env: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{env} must be a number, got {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{env} must be greater than 0, got {raw!r}.")
+    return value
+
+
+def _boolean(env: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{env} must be true or false, got {raw!r}.")
+
+
+def _memory_tier(env: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in MEMORY_TIERS:
+        raise ConfigError(f"{env} must be one of {', '.join(MEMORY_TIERS)}, got {raw!r}.")
+    return value
+
+
+def _log_level(env: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{env} must be DEBUG, INFO, WARNING or ERROR, got {raw!r}.")
+    return value
+
+
+def _port(env: str, raw: str) -> int | None:
+    if not raw.strip():
+        return None
+    port = _positive_int(env, raw)
+    if port > 65535:
+        raise ConfigError(f"{env} must be a port number (1-65535), got {raw!r}.")
+    return port
+
+
+def _url(env: str, raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{env} must be an http(s) URL, got {raw!r}.")
+    return value
+
+
+def _secret(_env: str, raw: str) -> Secret | None:
+    return Secret(raw.strip()) if raw.strip() else None
+
+
+_PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "SLACK_BOT_TOKEN": ("slack_bot_token", _secret),
+    "SLACK_APP_TOKEN": ("slack_app_token", _secret),
+    "SLACK_SIGNING_SECRET": ("slack_signing_secret", _secret),
+    "SLACK_API_URL": ("slack_api_url", lambda e, r: _url(e, r).rstrip("/") + "/"),
+    "OPENAI_API_KEY": ("openai_api_key", _secret),
+    "OPENAI_BASE_URL": ("openai_base_url", _url),
+    "INSIGHTBOT_MODEL": ("model", lambda _e, r: r.strip()),
+    "INSIGHTBOT_DB": ("db_path", lambda _e, r: Path(r.strip())),
+    "INSIGHTBOT_MAX_FILE_MB": ("max_file_bytes", lambda e, r: _positive_int(e, r) * 1024 * 1024),
+    "INSIGHTBOT_MAX_FILES_PER_THREAD": ("max_files_per_thread", _positive_int),
+    "INSIGHTBOT_RUN_TIMEOUT_S": ("run_timeout_s", _positive_float),
+    "INSIGHTBOT_CONTAINER_MEMORY_MAX": ("container_memory_max", _memory_tier),
+    "INSIGHTBOT_MAX_CONCURRENT_RUNS": ("max_concurrent_runs", _positive_int),
+    "INSIGHTBOT_DRAIN_S": ("drain_s", _positive_float),
+    "INSIGHTBOT_ADMINS": (
+        "admins",
+        lambda _e, r: frozenset(u.strip() for u in r.split(",") if u.strip()),
+    ),
+    "INSIGHTBOT_BACKGROUND": ("background", _boolean),
+    "INSIGHTBOT_CHANNEL_FILE_TTL_H": ("channel_file_ttl_s", lambda e, r: _positive_float(e, r) * 3600),
+    "INSIGHTBOT_STATUS_REFRESH_S": ("status_refresh_s", _positive_float),
+    "INSIGHTBOT_HEALTH_PORT": ("health_port", _port),
+    "INSIGHTBOT_LOG_LEVEL": ("log_level", _log_level),
+}
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """The variables of a .env file (empty when there is none); the environment wins over it."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from ``environ`` (default: os.environ) over an optional .env file.
+
+    Raises ConfigError with one line naming the variable when a value is invalid.
+    """
+    merged: dict[str, str] = dict(read_dotenv(dotenv_path)) if dotenv_path else {}
+    merged.update(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for env, (attr, parse) in _PARSERS.items():
+        raw = merged.get(env)
+        if raw is None or (raw.strip() == "" and env != "INSIGHTBOT_ADMINS"):
+            continue
+        values[attr] = parse(env, raw)
+    if merged.get("SLACK_CLIENT_ID") and merged.get("SLACK_CLIENT_SECRET"):
+        raise ConfigError(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are both set: that switches Slack's SDK to "
+            "OAuth and drops the bot token. insightbot runs with one bot token; unset them."
+        )
+    return Settings(**values)
+
+
+def settings_field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Settings))

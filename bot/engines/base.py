@@ -1,0 +1,79 @@
+"""The engine interface: everything the turn needs from a code-interpreter backend.
+
+An engine never sees a Slack type and never touches storage: the caller passes in the
+thread's ``Session`` and files and stores what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from bot.types import EngineEvent, LocalFile, PastTurn, Session, UploadedFile
+
+
+class Engine(Protocol):
+    async def upload_file(self, file: LocalFile) -> UploadedFile:
+        """Upload one local file (streamed from disk; large files in parts).
+
+        Raises EngineError subclasses.
+        """
+        ...
+
+    async def prepare_session(
+        self,
+        *,
+        session: Session | None,
+        files: Sequence[UploadedFile],
+        label: str,
+    ) -> Session:
+        """Return a Session whose conversation exists and whose live container holds ``files``.
+
+        Creates the conversation on first use; creates a container (memory tier sized to the
+        files) when there is none, it expired, or it is too small; adds missing files. Newest
+        files win when there are more than fit; ``Session.left_out`` names the others.
+        Raises EngineError subclasses.
+        """
+        ...
+
+    def run(
+        self,
+        *,
+        session: Session,
+        question: str,
+        files: Sequence[UploadedFile],
+        history: Sequence[PastTurn],
+        turn_id: str,
+    ) -> AsyncIterator[EngineEvent]:
+        """Start a response for ``question`` and yield its events until Finished or Failed.
+
+        ``history`` seeds a replacement conversation if the stored one refuses to continue
+        (then a ConversationReplaced event is yielded). Errors become a final Failed event.
+        """
+        ...
+
+    def resume(
+        self,
+        *,
+        session: Session,
+        response_id: str,
+        after_sequence: int | None,
+    ) -> AsyncIterator[EngineEvent]:
+        """Continue the events of an earlier response after ``after_sequence``.
+
+        Yields Failed(code="not_resumable") if the engine no longer has that response.
+        """
+        ...
+
+    async def cancel(self, response_id: str) -> None:
+        """Ask the engine to stop a response; idempotent."""
+        ...
+
+    async def check(self) -> str:
+        """A cheap authenticated call for `doctor`; returns a short description.
+
+        Raises EngineError subclasses.
+        """
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,254 @@
+"""Our own small types, shared by the turn, the engine and the Slack gateway.
+
+No SDK type crosses these: gateways translate Slack and OpenAI objects into these dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# ---------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What we learned by looking at a file's bytes (never changing them).
+
+    ``kind`` is one of: csv, tsv, txt, xlsx, xls, json, parquet, image.
+    ``encoding``/``delimiter`` are set for delimited text (csv, tsv, txt).
+    """
+
+    kind: str
+    mime_type: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    note: str | None = None  # e.g. "ragged rows: 3 lines have more fields than the header"
+
+    def describe(self, name: str) -> str:
+        """One line for the model, e.g. ``sales.csv: csv, cp949, delimiter ';'``."""
+        parts = [f"{name}: {self.kind}"]
+        if self.encoding:
+            parts.append(self.encoding)
+        if self.delimiter:
+            shown = "\\t" if self.delimiter == "\t" else self.delimiter
+            parts.append(f"delimiter '{shown}'")
+        if self.note:
+            parts.append(self.note)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A user's file on local disk, ready to go to the engine.
+
+    ``key`` identifies the source (a Slack file id, or a path digest for the terminal) so that
+    a file already uploaded for a thread is not uploaded again.
+    """
+
+    key: str
+    name: str
+    path: Path
+    size: int
+    sha256: str
+    facts: FileFacts
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the engine holds (engine file id), plus where it sits in the thread's sandbox."""
+
+    key: str
+    name: str
+    file_id: str
+    size: int
+    sha256: str
+    facts: FileFacts
+    container_path: str | None = None
+    upload_name: str | None = None  # the name it travelled under, e.g. "data.tsv.zip"
+
+
+# ---------------------------------------------------------------- engine session
+
+
+@dataclass(frozen=True)
+class Session:
+    """The engine-side state of one thread: conversation + sandbox container + file paths."""
+
+    conversation_id: str
+    container_id: str | None = None
+    memory_limit: str | None = None
+    file_paths: dict[str, str] = field(default_factory=dict)  # engine file id -> container path
+    left_out: tuple[str, ...] = ()  # names of files that did not fit in the container
+
+
+@dataclass(frozen=True)
+class PastTurn:
+    """An earlier question and answer, for the summary that seeds a replacement conversation."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+# ---------------------------------------------------------------- engine events
+# Every event may carry ``sequence``: the engine's stream cursor, to be stored for resumption.
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    response_id: str
+    request_id: str | None = None
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class ConversationReplaced:
+    """The stored conversation could not continue; a new one (seeded with a summary) replaced it."""
+
+    conversation_id: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeStarted:
+    item_id: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeDelta:
+    item_id: str
+    delta: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeDone:
+    item_id: str
+    code: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeRunning:
+    item_id: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeOutput:
+    item_id: str
+    logs: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    delta: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file the code produced (chart, CSV, …), with its bytes."""
+
+    name: str
+    mime_type: str
+    data: bytes
+    file_id: str
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run completed. ``text`` is the whole answer with sandbox links rewritten."""
+
+    text: str
+    usage: Usage
+    code: tuple[str, ...] = ()
+    sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The run ended without an answer. ``message`` is for the user."""
+
+    message: str
+    code: str | None = None
+    retryable: bool = False
+    partial_text: str = ""
+    sequence: int | None = None
+
+
+EngineEvent = (
+    RunStarted
+    | ConversationReplaced
+    | CodeStarted
+    | CodeDelta
+    | CodeDone
+    | CodeRunning
+    | CodeOutput
+    | TextDelta
+    | Artifact
+    | Finished
+    | Failed
+)
+
+# ---------------------------------------------------------------- Slack side
+
+
+@dataclass(frozen=True)
+class ThreadKey:
+    """One Slack thread: (team, channel, thread_ts). The team comes from the envelope."""
+
+    team: str
+    channel: str
+    thread_ts: str
+
+    def as_str(self) -> str:
+        return f"{self.team}:{self.channel}:{self.thread_ts}"
+
+    @classmethod
+    def parse(cls, text: str) -> ThreadKey:
+        team, channel, thread_ts = text.split(":", 2)
+        return cls(team=team, channel=channel, thread_ts=thread_ts)
+
+
+@dataclass(frozen=True)
+class SlackFile:
+    """A file as Slack describes it on a message (translated from the event or files.info)."""
+
+    id: str
+    name: str
+    size: int | None = None
+    mimetype: str = ""
+    filetype: str = ""
+    url_private_download: str | None = None
+    needs_info: bool = False  # a Slack Connect stub (file_access: check_file_info)
+    user: str | None = None
+    created: float | None = None
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A user message the bot should answer, parsed from a Slack event."""
+
+    thread: ThreadKey
+    ts: str
+    user: str
+    text: str
+    files: tuple[SlackFile, ...] = ()
+    channel_type: str = "channel"  # channel, group, im, mpim
+    is_mention: bool = False
+    event_id: str | None = None
+
+    @property
+    def is_dm(self) -> bool:
+        return self.channel_type == "im"

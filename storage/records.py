@@ -1,0 +1,96 @@
+"""Plain records that the store reads and writes. No SQLite here: bot/ imports these freely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Turn statuses, in the order a turn normally moves through them.
+RECEIVED = "received"  # the message is stored; nothing has run yet
+QUEUED = "queued"  # waiting for its thread or for a free engine slot
+RUNNING = "running"  # the engine run is (or may be) in progress
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+FINISHED_STATUSES = frozenset({DONE, FAILED, CANCELLED})
+
+
+@dataclass(frozen=True)
+class ThreadRecord:
+    key: str  # ThreadKey.as_str()
+    team: str
+    channel: str
+    thread_ts: str
+    conversation_id: str | None = None
+    container_id: str | None = None
+    memory_limit: str | None = None
+    file_paths: dict[str, str] = field(default_factory=dict)  # engine file id -> container path
+    bot_answered: bool = False  # later replies in this thread need no mention
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file shared in a thread; engine fields are set once it is uploaded for that thread."""
+
+    thread_key: str
+    slack_file_id: str
+    name: str
+    size: int | None = None
+    mimetype: str = ""
+    filetype: str = ""
+    url_private_download: str | None = None
+    shared_by: str | None = None
+    shared_ts: str | None = None  # ts of the message that carried it
+    sha256: str | None = None
+    kind: str | None = None
+    mime_type: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    note: str | None = None
+    engine_file_id: str | None = None
+    container_path: str | None = None
+    upload_name: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ChannelFileRecord:
+    """A data file shared at the top level of a channel (never a thread reply, never a DM)."""
+
+    team: str
+    channel: str
+    slack_file_id: str
+    name: str
+    size: int | None
+    mimetype: str
+    filetype: str
+    url_private_download: str | None
+    shared_by: str | None
+    shared_ts: str  # ts of the top-level message
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    id: str
+    thread_key: str
+    message_ts: str
+    user: str
+    question: str
+    attempt: int = 1
+    status: str = RECEIVED
+    message_json: str = "{}"  # the IncomingMessage, so a restart can run it again
+    response_id: str | None = None
+    last_sequence: int | None = None
+    answer_ts: str | None = None  # Slack ts of the answer message (or stream)
+    status_ts: str | None = None  # Slack ts of the in-progress message (Stop button)
+    posted_artifacts: tuple[str, ...] = ()  # engine file ids already uploaded to Slack
+    code: tuple[str, ...] = ()
+    answer_text: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    finished_at: float | None = None
