@@ -1,0 +1,223 @@
+"""The SQL behind each Store method. Every function here runs on the database worker thread.
+
+Each function is one job, and the worker runs jobs one at a time, so a read-modify-write inside
+one function is atomic for the whole process; ``db.atomic()`` makes it atomic on disk too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage._rows import (
+    CHANNEL_FILE_COLUMNS,
+    FILE_COLUMNS,
+    THREAD_COLUMNS,
+    TURN_COLUMNS,
+    Row,
+    channel_file_from_row,
+    channel_file_to_row,
+    file_from_row,
+    file_to_row,
+    placeholders,
+    thread_from_row,
+    thread_to_row,
+    turn_from_row,
+    turn_to_row,
+)
+from storage.records import (
+    FINISHED_STATUSES,
+    ChannelFileRecord,
+    FileRecord,
+    ThreadRecord,
+    TurnRecord,
+)
+
+
+def _upsert_sql(*, table: str, columns: tuple[str, ...], pk: str, updates: dict[str, str]) -> str:
+    assignments = ", ".join(f'"{column}" = {expr}' for column, expr in updates.items())
+    return (
+        f"INSERT INTO {table} {placeholders(columns)} ON CONFLICT({pk}) DO UPDATE SET {assignments}"
+    )
+
+
+def _one(db: Database, sql: str, params: dict[str, Any] | list[Any]) -> Row | None:
+    return next(db.query(sql, params), None)
+
+
+# A redelivered event claims its key again only once the earlier claim has expired.
+_CLAIM_SQL = (
+    "INSERT INTO events (key, expires_at, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at, "
+    "created_at = excluded.created_at WHERE events.expires_at <= excluded.created_at"
+)
+
+
+def claim(db: Database, *, key: str, expires_at: float, now: float) -> bool:
+    # rowcount is 0 when the conflict clause's WHERE left the row alone.
+    return db.execute(_CLAIM_SQL, [key, expires_at, now]).rowcount == 1
+
+
+def purge_expired(db: Database, *, now: float) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM events WHERE expires_at <= ?", [now])
+        db.execute("DELETE FROM channel_files WHERE expires_at <= ?", [now])
+
+
+def get_thread(db: Database, key: str) -> ThreadRecord | None:
+    row = _one(db, "SELECT * FROM threads WHERE key = ?", [key])
+    return None if row is None else thread_from_row(row)
+
+
+_SAVE_THREAD_SQL = _upsert_sql(
+    table="threads",
+    columns=THREAD_COLUMNS,
+    pk="key",
+    updates={
+        **{c: f"excluded.{c}" for c in THREAD_COLUMNS if c not in ("key", "created_at")},
+        # Once the bot has answered in a thread it stays answered, even when a record read
+        # before the answer is saved later.
+        "bot_answered": "MAX(threads.bot_answered, excluded.bot_answered)",
+    },
+)
+
+
+def save_thread(db: Database, record: ThreadRecord, *, now: float) -> None:
+    record = replace(record, created_at=record.created_at or now, updated_at=now)
+    db.execute(_SAVE_THREAD_SQL, thread_to_row(record))
+
+
+def mark_thread_answered(db: Database, key: str, *, now: float) -> None:
+    sql = "UPDATE threads SET bot_answered = 1, updated_at = ? WHERE key = ?"
+    if db.execute(sql, [now, key]).rowcount == 0:
+        raise KeyError(key)
+
+
+def thread_files(db: Database, thread_key: str) -> list[FileRecord]:
+    # Slack ts values are epoch seconds, so a file without one sorts by when it was stored.
+    sql = (
+        "SELECT * FROM files WHERE thread_key = ? "
+        "ORDER BY COALESCE(CAST(shared_ts AS REAL), created_at), created_at, rowid"
+    )
+    return [file_from_row(row) for row in db.query(sql, [thread_key])]
+
+
+_FILE_KEY = ("thread_key", "slack_file_id")
+_SAVE_FILE_SQL = _upsert_sql(
+    table="files",
+    columns=FILE_COLUMNS,
+    pk=", ".join(_FILE_KEY),
+    updates={
+        # A record built from a later Slack event knows nothing of the engine upload, so a
+        # missing value keeps what is stored rather than erasing it.
+        **{c: f"COALESCE(excluded.{c}, files.{c})" for c in FILE_COLUMNS if c not in _FILE_KEY},
+        "name": "excluded.name",
+        "mimetype": "COALESCE(NULLIF(excluded.mimetype, ''), files.mimetype)",
+        "filetype": "COALESCE(NULLIF(excluded.filetype, ''), files.filetype)",
+        "created_at": "files.created_at",
+    },
+)
+
+
+def save_file(db: Database, record: FileRecord, *, now: float) -> None:
+    row = file_to_row(replace(record, created_at=record.created_at or now))
+    db.execute(_SAVE_FILE_SQL, row)
+
+
+_CHANNEL_FILE_KEY = ("team", "channel", "slack_file_id")
+_SAVE_CHANNEL_FILE_SQL = _upsert_sql(
+    table="channel_files",
+    columns=CHANNEL_FILE_COLUMNS,
+    pk=", ".join(_CHANNEL_FILE_KEY),
+    updates={c: f"excluded.{c}" for c in CHANNEL_FILE_COLUMNS if c not in _CHANNEL_FILE_KEY},
+)
+
+
+def remember_channel_file(db: Database, record: ChannelFileRecord) -> None:
+    db.execute(_SAVE_CHANNEL_FILE_SQL, channel_file_to_row(record))
+
+
+def recent_channel_files(
+    db: Database, *, team: str, channel: str, now: float, limit: int
+) -> list[ChannelFileRecord]:
+    sql = (
+        "SELECT * FROM channel_files WHERE team = ? AND channel = ? AND expires_at > ? "
+        "ORDER BY CAST(shared_ts AS REAL) DESC, rowid DESC LIMIT ?"
+    )
+    rows = db.query(sql, [team, channel, now, limit])
+    return [channel_file_from_row(row) for row in rows]
+
+
+def create_turn(db: Database, record: TurnRecord, *, now: float) -> None:
+    record = replace(
+        record, created_at=record.created_at or now, updated_at=record.updated_at or now
+    )
+    db.execute(f"INSERT INTO turns {placeholders(TURN_COLUMNS)}", turn_to_row(record))
+
+
+def get_turn(db: Database, turn_id: str) -> TurnRecord | None:
+    row = _one(db, "SELECT * FROM turns WHERE id = ?", [turn_id])
+    return None if row is None else turn_from_row(row)
+
+
+_UPDATE_TURN_SQL = "UPDATE turns SET {} WHERE id = :id".format(
+    ", ".join(f'"{c}" = :{c}' for c in TURN_COLUMNS if c != "id")
+)
+
+
+def update_turn(db: Database, turn_id: str, *, changes: dict[str, Any], now: float) -> TurnRecord:
+    with db.atomic():
+        current = get_turn(db, turn_id)
+        if current is None:
+            raise KeyError(turn_id)
+        values = {"updated_at": now, **changes}
+        finishing = values.get("status", current.status) in FINISHED_STATUSES
+        if finishing and current.finished_at is None and "finished_at" not in values:
+            values["finished_at"] = values["updated_at"]
+        record = replace(current, **values)
+        db.execute(_UPDATE_TURN_SQL, turn_to_row(record))
+    return record
+
+
+def latest_turn_for_message(db: Database, thread_key: str, message_ts: str) -> TurnRecord | None:
+    sql = (
+        "SELECT * FROM turns WHERE thread_key = ? AND message_ts = ? "
+        "ORDER BY attempt DESC, created_at DESC, rowid DESC LIMIT 1"
+    )
+    row = _one(db, sql, [thread_key, message_ts])
+    return None if row is None else turn_from_row(row)
+
+
+def thread_turns(db: Database, thread_key: str) -> list[TurnRecord]:
+    sql = "SELECT * FROM turns WHERE thread_key = ? ORDER BY created_at, rowid"
+    return [turn_from_row(row) for row in db.query(sql, [thread_key])]
+
+
+def unfinished_turns(db: Database) -> list[TurnRecord]:
+    finished = sorted(FINISHED_STATUSES)
+    marks = ", ".join("?" for _ in finished)
+    sql = f"SELECT * FROM turns WHERE status NOT IN ({marks}) ORDER BY created_at, rowid"
+    return [turn_from_row(row) for row in db.query(sql, finished)]
+
+
+# json_each/json_insert keep the append inside one statement; the NOT EXISTS makes a repeated
+# upload report harmless.
+_ADD_ARTIFACT_SQL = (
+    "UPDATE turns SET posted_artifacts = json_insert(posted_artifacts, '$[#]', :file_id), "
+    "updated_at = :now WHERE id = :id AND NOT EXISTS "
+    "(SELECT 1 FROM json_each(turns.posted_artifacts) WHERE value = :file_id)"
+)
+
+
+def add_posted_artifact(db: Database, turn_id: str, *, file_id: str, now: float) -> None:
+    with db.atomic():
+        db.execute(_ADD_ARTIFACT_SQL, {"id": turn_id, "file_id": file_id, "now": now})
+        if _one(db, "SELECT 1 AS found FROM turns WHERE id = ?", [turn_id]) is None:
+            raise KeyError(turn_id)
+
+
+def count_turns(db: Database) -> int:
+    row = _one(db, "SELECT count(*) AS n FROM turns", [])
+    return 0 if row is None else int(row["n"])

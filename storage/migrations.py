@@ -1,0 +1,146 @@
+"""The database schema, as an ordered list of sqlite-utils migrations.
+
+Each migration runs once per database, inside a transaction, and is recorded in
+``_sqlite_migrations``; opening a database again applies only the new ones. Never edit a
+migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("insightbot")
+
+
+@migrations()
+def m001_initial_schema(db: Database) -> None:
+    db.table("threads").create(
+        {
+            "key": str,
+            "team": str,
+            "channel": str,
+            "thread_ts": str,
+            "conversation_id": str,
+            "container_id": str,
+            "memory_limit": str,
+            "file_paths": str,  # JSON object: engine file id -> container path
+            "bot_answered": int,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="key",
+        not_null=["key", "team", "channel", "thread_ts", "file_paths", "bot_answered"],
+        defaults={"file_paths": "{}", "bot_answered": 0},
+    )
+
+    db.table("files").create(
+        {
+            "thread_key": str,
+            "slack_file_id": str,
+            "name": str,
+            "size": int,
+            "mimetype": str,
+            "filetype": str,
+            "url_private_download": str,
+            "shared_by": str,
+            "shared_ts": str,
+            "sha256": str,
+            "kind": str,
+            "mime_type": str,
+            "encoding": str,
+            "delimiter": str,
+            "note": str,
+            "engine_file_id": str,
+            "container_path": str,
+            "upload_name": str,
+            "created_at": float,
+        },
+        pk=("thread_key", "slack_file_id"),
+        not_null=["thread_key", "slack_file_id", "name", "mimetype", "filetype"],
+    )
+    # The primary key already serves lookups by thread_key.
+
+    db.table("channel_files").create(
+        {
+            "team": str,
+            "channel": str,
+            "slack_file_id": str,
+            "name": str,
+            "size": int,
+            "mimetype": str,
+            "filetype": str,
+            "url_private_download": str,
+            "shared_by": str,
+            "shared_ts": str,
+            "expires_at": float,
+        },
+        pk=("team", "channel", "slack_file_id"),
+        not_null=[
+            "team",
+            "channel",
+            "slack_file_id",
+            "name",
+            "mimetype",
+            "filetype",
+            "shared_ts",
+            "expires_at",
+        ],
+    )
+    # For purging expired rows; lookups use the primary key's (team, channel) prefix.
+    db.table("channel_files").create_index(["expires_at"])
+
+    db.table("turns").create(
+        {
+            "id": str,
+            "thread_key": str,
+            "message_ts": str,
+            "user": str,
+            "question": str,
+            "attempt": int,
+            "status": str,
+            "message_json": str,
+            "response_id": str,
+            "last_sequence": int,
+            "answer_ts": str,
+            "status_ts": str,
+            "posted_artifacts": str,  # JSON array of engine file ids
+            "code": str,  # JSON array of code snippets
+            "answer_text": str,
+            "input_tokens": int,
+            "output_tokens": int,
+            "error": str,
+            "created_at": float,
+            "updated_at": float,
+            "finished_at": float,
+        },
+        pk="id",
+        not_null=[
+            "id",
+            "thread_key",
+            "message_ts",
+            "user",
+            "question",
+            "attempt",
+            "status",
+            "message_json",
+            "posted_artifacts",
+            "code",
+            "answer_text",
+            "input_tokens",
+            "output_tokens",
+            "created_at",
+            "updated_at",
+        ],
+        defaults={"posted_artifacts": "[]", "code": "[]", "answer_text": ""},
+    )
+    db.table("turns").create_index(["thread_key", "message_ts", "attempt"])
+    db.table("turns").create_index(["thread_key", "created_at"])
+    # Startup recovery scans for unfinished turns; most rows are finished.
+    db.table("turns").create_index(["status", "created_at"])
+
+    db.table("events").create(
+        {"key": str, "expires_at": float, "created_at": float},
+        pk="key",
+        not_null=["key", "expires_at", "created_at"],
+    )
+    db.table("events").create_index(["expires_at"])

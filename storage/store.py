@@ -1,0 +1,195 @@
+"""The async store: threads, their files, channel files, turns and event dedupe keys.
+
+Every method sends one job to the database worker thread (see ``storage._db``) and awaits it,
+so the event loop never waits on SQLite and concurrent callers never interleave inside a job.
+Methods raise ``StorageError`` when SQLite fails or the store is closed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+
+from storage import _jobs
+from storage._db import DbWorker
+from storage._rows import TURN_COLUMNS, TURN_LIST_COLUMNS
+from storage.records import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RECEIVED,
+    RUNNING,
+    ChannelFileRecord,
+    FileRecord,
+    ThreadRecord,
+    TurnRecord,
+)
+
+T = TypeVar("T")
+
+# Expired dedupe keys and channel files are deleted at most this often.
+PURGE_INTERVAL_S = 600.0
+
+_UPDATABLE_TURN_FIELDS = frozenset(TURN_COLUMNS) - {"id"}
+_TURN_STATUSES = frozenset({RECEIVED, QUEUED, RUNNING, DONE, FAILED, CANCELLED})
+
+
+async def open_store(path: Path | str) -> Store:
+    """Open (creating it and its parent directory if needed) the database at ``path``.
+
+    Switches on WAL mode and applies pending migrations. Raises StorageError when the file
+    cannot be opened or migrated.
+    """
+    worker = await DbWorker.open(Path(path))
+    return Store(worker)
+
+
+class Store:
+    """Async access to the database; build it with ``open_store`` and ``close()`` it."""
+
+    def __init__(self, worker: DbWorker) -> None:
+        self._worker = worker
+        self._next_purge = 0.0  # read and written only on the worker thread
+
+    async def _run(self, job: Callable[[Database], T]) -> T:
+        return await self._worker.run(job)
+
+    async def close(self) -> None:
+        """Close the connection and stop the worker thread. Later calls raise StorageError."""
+        await self._worker.close()
+
+    # -- dedupe ---------------------------------------------------------------------------
+
+    async def claim(self, key: str, *, ttl_s: float, now: float | None = None) -> bool:
+        """Claim a dedupe key for ``ttl_s`` seconds; True when this call got it.
+
+        True the first time a key is seen, and again once the earlier claim has expired.
+        Every ``PURGE_INTERVAL_S`` it also deletes expired keys and channel files.
+        """
+        at = time.time() if now is None else now
+        return await self._run(partial(self._claim, key=key, expires_at=at + ttl_s, now=at))
+
+    def _claim(self, db: Database, *, key: str, expires_at: float, now: float) -> bool:
+        if now >= self._next_purge:
+            _jobs.purge_expired(db, now=now)
+            self._next_purge = now + PURGE_INTERVAL_S
+        return _jobs.claim(db, key=key, expires_at=expires_at, now=now)
+
+    # -- threads --------------------------------------------------------------------------
+
+    async def get_thread(self, key: str) -> ThreadRecord | None:
+        """The stored record for thread ``key``, or None."""
+        return await self._run(partial(_jobs.get_thread, key=key))
+
+    async def save_thread(self, record: ThreadRecord) -> None:
+        """Insert or replace the thread record; ``updated_at`` becomes now.
+
+        ``created_at`` keeps its first stored value (now, when the record has 0), and
+        ``bot_answered`` never goes back from True to False.
+        """
+        await self._run(partial(_jobs.save_thread, record=record, now=time.time()))
+
+    async def mark_thread_answered(self, key: str) -> None:
+        """Record that the bot has answered in thread ``key``. Raises KeyError if unknown."""
+        await self._run(partial(_jobs.mark_thread_answered, key=key, now=time.time()))
+
+    # -- files ----------------------------------------------------------------------------
+
+    async def thread_files(self, thread_key: str) -> list[FileRecord]:
+        """The files remembered for a thread, oldest shared first."""
+        return await self._run(partial(_jobs.thread_files, thread_key=thread_key))
+
+    async def save_file(self, record: FileRecord) -> None:
+        """Insert or merge a thread's file, keyed by (thread_key, slack_file_id).
+
+        Fields given as None (or "" for mimetype/filetype) keep the stored value, so saving
+        a record from a later Slack event never erases the engine upload details.
+        ``created_at`` keeps its first stored value (now, when the record has 0).
+        """
+        await self._run(partial(_jobs.save_file, record=record, now=time.time()))
+
+    async def remember_channel_file(self, record: ChannelFileRecord) -> None:
+        """Insert or replace a top-level channel file, keyed by (team, channel, file id)."""
+        await self._run(partial(_jobs.remember_channel_file, record=record))
+
+    async def recent_channel_files(
+        self, *, team: str, channel: str, now: float, limit: int = 10
+    ) -> list[ChannelFileRecord]:
+        """Up to ``limit`` unexpired files of a channel, newest ``shared_ts`` first."""
+        job = partial(_jobs.recent_channel_files, team=team, channel=channel, now=now, limit=limit)
+        return await self._run(job)
+
+    # -- turns ----------------------------------------------------------------------------
+
+    async def create_turn(self, record: TurnRecord) -> None:
+        """Insert a new turn; zero timestamps become now.
+
+        Raises StorageError when a turn with the same id exists.
+        """
+        await self._run(partial(_jobs.create_turn, record=record, now=time.time()))
+
+    async def update_turn(self, turn_id: str, **changes: object) -> TurnRecord:
+        """Change fields of a turn in one transaction and return the stored result.
+
+        ``updated_at`` becomes now unless given. When the status moves to a finished one and
+        ``finished_at`` is neither stored nor given, it is set to ``updated_at``.
+        Raises KeyError when no such turn exists, TypeError for an unknown field, for ``id``,
+        or for ``posted_artifacts``/``code`` that are not sequences of strings, and ValueError
+        for a status that is not one of ``storage.records``.
+        """
+        checked = _checked_turn_changes(changes)
+        job = partial(_jobs.update_turn, turn_id=turn_id, changes=checked, now=time.time())
+        return await self._run(job)
+
+    async def get_turn(self, turn_id: str) -> TurnRecord | None:
+        """The turn with this id, or None."""
+        return await self._run(partial(_jobs.get_turn, turn_id=turn_id))
+
+    async def latest_turn_for_message(self, thread_key: str, message_ts: str) -> TurnRecord | None:
+        """The turn with the highest attempt for one Slack message, or None."""
+        job = partial(_jobs.latest_turn_for_message, thread_key=thread_key, message_ts=message_ts)
+        return await self._run(job)
+
+    async def thread_turns(self, thread_key: str) -> list[TurnRecord]:
+        """All turns of a thread, oldest first."""
+        return await self._run(partial(_jobs.thread_turns, thread_key=thread_key))
+
+    async def unfinished_turns(self) -> list[TurnRecord]:
+        """Every turn whose status is not finished, oldest first (for restart recovery)."""
+        return await self._run(_jobs.unfinished_turns)
+
+    async def add_posted_artifact(self, turn_id: str, file_id: str) -> None:
+        """Append an engine file id to a turn's posted artifacts (once); sets ``updated_at``.
+
+        Raises KeyError when no such turn exists.
+        """
+        job = partial(_jobs.add_posted_artifact, turn_id=turn_id, file_id=file_id, now=time.time())
+        await self._run(job)
+
+    async def count_turns(self) -> int:
+        """How many turns are stored."""
+        return await self._run(_jobs.count_turns)
+
+
+def _checked_turn_changes(changes: dict[str, object]) -> dict[str, object]:
+    unknown = sorted(set(changes) - _UPDATABLE_TURN_FIELDS)
+    if unknown:
+        raise TypeError(f"update_turn() cannot change: {', '.join(unknown)}")
+    if "status" in changes and changes["status"] not in _TURN_STATUSES:
+        raise ValueError(f"update_turn(): unknown status {changes['status']!r}")
+    checked = dict(changes)
+    for name in TURN_LIST_COLUMNS & set(changes):
+        value = changes[name]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"update_turn(): {name} must be a sequence of str")
+        checked[name] = tuple(value)
+    return checked
+
+
+__all__ = ["Store", "open_store"]
