@@ -248,6 +248,7 @@ class IncomingMessage:
     channel_type: str = "channel"  # channel, group, im, mpim
     is_mention: bool = False
     event_id: str | None = None
+    named_files: tuple[str, ...] = ()  # file names the question mentions ("use sales.csv")
 
     @property
     def is_dm(self) -> bool:

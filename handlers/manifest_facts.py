@@ -1,0 +1,59 @@
+"""What manifest.yml and manifest.http.yml promise Slack, in one place the listeners can check.
+
+A test keeps the manifests, these constants and the registered Bolt listeners in step: every
+subscribed event needs a listener (Slack retries an event Bolt answers with 404), and every
+scope we ask for should be used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+# settings.event_subscriptions.bot_events, in manifest order.
+SUBSCRIBED_EVENTS: tuple[str, ...] = (
+    "app_mention",
+    "message.channels",
+    "message.groups",
+    "message.im",
+    "message.mpim",
+)
+
+# Manifest event name -> the event ``type`` Bolt dispatches on (``app.event(...)``). Bolt refuses
+# ``app.event("message.im")``: every ``message.*`` subscription arrives as type ``message`` and is
+# told apart by ``event.channel_type``.
+EVENT_TYPES_HANDLED: Mapping[str, str] = MappingProxyType(
+    {
+        "app_mention": "app_mention",
+        "message.channels": "message",
+        "message.groups": "message",
+        "message.im": "message",
+        "message.mpim": "message",
+    }
+)
+
+# oauth_config.scopes.bot, each with the reason we ask for it.
+BOT_SCOPES: Mapping[str, str] = MappingProxyType(
+    {
+        "app_mentions:read": "receive app_mention",
+        "channels:history": "message.channels: follow-ups in answered threads",
+        "groups:history": "message.groups: the same in private channels",
+        "im:history": "message.im: direct messages",
+        "mpim:history": "message.mpim: group direct messages",
+        "chat:write": "answers, progress, streaming, assistant.threads.setStatus",
+        "files:read": "files.info and downloading url_private_download",
+        "files:write": "charts and result files via files_upload_v2",
+        "reactions:write": "the 'working on it' reaction",
+    }
+)
+
+# The scope each subscription needs; Slack refuses a manifest whose events lack their scope.
+SCOPE_FOR_EVENT: Mapping[str, str] = MappingProxyType(
+    {
+        "app_mention": "app_mentions:read",
+        "message.channels": "channels:history",
+        "message.groups": "groups:history",
+        "message.im": "im:history",
+        "message.mpim": "mpim:history",
+    }
+)

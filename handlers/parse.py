@@ -1,0 +1,372 @@
+"""Pure translation of Slack payloads into our own types: dicts in, dataclasses (or None) out.
+
+No I/O and no SDK imports, so every rule about which messages the bot answers is tested as a
+table. Malformed or unexpected payloads give ``None``; nothing here raises.
+
+Which messages count (``incoming_message_for``):
+- ``app_mention`` from a person: always.
+- ``message`` in a DM (``im``): every message from a person, plain or with files.
+- ``message`` elsewhere (channel, private channel, group DM): when the text mentions the bot
+  (Slack sometimes delivers a mention with a file only as a ``file_share`` message), or when
+  it is a reply in a thread the bot has answered (``answered_thread``), unless the reply opens
+  by addressing another person.
+- Never: bots (the bot itself included), edits, deletions, joins and other subtypes, hidden
+  messages. ``thread_broadcast`` (a reply also sent to the channel) is a normal reply.
+
+A mention with a file can arrive twice (``app_mention`` and ``message``); both parse to the same
+message, and ``dedupe_keys_for`` gives both the same ``(channel, ts)`` key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.types import IncomingMessage, SlackFile, ThreadKey
+from handlers.manifest_facts import BOT_SCOPES, EVENT_TYPES_HANDLED, SUBSCRIBED_EVENTS
+
+__all__ = [
+    "BOT_SCOPES",
+    "EVENT_TYPES_HANDLED",
+    "SUBSCRIBED_EVENTS",
+    "ActionRequest",
+    "channel_file_share_for",
+    "dedupe_keys_for",
+    "file_mention_names",
+    "incoming_message_for",
+    "readable_text",
+    "slack_files_for",
+    "unmentioned_reply_thread_for",
+]
+
+_PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+_CHANNEL_TYPE_BY_PREFIX = {"C": "channel", "G": "group", "D": "im"}
+# Deleted files, files past a free plan's limit, and files the bot may not see: nothing to fetch.
+_UNREADABLE_MODES = frozenset({"tombstone", "hidden_by_limit"})
+_UNREADABLE_ACCESS = frozenset({"access_denied"})
+
+_ENTITY = re.compile(r"<([^<>]*)>")
+_ESCAPES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+_ESCAPE = re.compile("|".join(_ESCAPES))
+_OPENS_WITH_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+DATA_EXTENSIONS: tuple[str, ...] = (
+    "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "parquet",
+    "png", "jpg", "jpeg", "gif", "webp",
+)  # fmt: skip
+_EXT = "|".join(sorted(DATA_EXTENSIONS, key=len, reverse=True))
+# A name is quoted ("Q1 sales.xlsx", `a.csv`, 「매출.xlsx」) or a run without spaces; it ends at
+# anything but a letter/digit of the Latin script, so Korean particles may follow: 매출.xlsx로.
+_QUOTED_NAME = re.compile(
+    rf"[\"'`“‘「『]([^\"'`”’」』\n]+?\.(?:{_EXT}))[\"'`”’」』]", re.IGNORECASE
+)
+_PLAIN_NAME = re.compile(
+    rf"([^\s\"'`()\[\]{{}}<>“”‘’「」『』,;:/\\|]+\.(?:{_EXT}))(?![A-Za-z0-9_-]|\.[A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """A button click on one of the bot's messages (a ``block_actions`` payload)."""
+
+    action_id: str
+    value: str
+    user: str
+    team: str
+    channel: str
+    message_ts: str
+    thread_ts: str
+    response_url: str | None = None
+
+
+def incoming_message_for(
+    *, body: Mapping[str, Any], bot_user_id: str, answered_thread: bool | None = None
+) -> IncomingMessage | None:
+    """The message the bot should answer in this Events API payload, or None.
+
+    ``answered_thread`` says whether the bot has answered the thread this event replies in;
+    it matters only where ``unmentioned_reply_thread_for`` returns a key (None counts as no).
+    """
+    event = _person_message(body, bot_user_id)
+    if event is None:
+        return None
+    team = _team_of(body, event)
+    channel, ts, text = event["channel"], event["ts"], event.get("text") or ""
+    channel_type = _channel_type_of(event)
+    mentioned = _mentions_bot(text, bot_user_id)
+    if event["type"] == "message" and channel_type != "im" and not mentioned:
+        if _thread_ts_of(event) == ts or not answered_thread:
+            return None
+        if _addressed_to_someone_else(text, bot_user_id):
+            return None
+    question = readable_text(text, bot_user_id=bot_user_id)
+    return IncomingMessage(
+        thread=ThreadKey(team=team, channel=channel, thread_ts=_thread_ts_of(event)),
+        ts=ts,
+        user=event["user"],
+        text=question,
+        files=slack_files_for(event.get("files")),
+        channel_type=channel_type,
+        is_mention=event["type"] == "app_mention" or mentioned,
+        event_id=_str_or_none(body.get("event_id")),
+        named_files=file_mention_names(question),
+    )
+
+
+def unmentioned_reply_thread_for(*, body: Mapping[str, Any], bot_user_id: str) -> ThreadKey | None:
+    """The thread to look up when this event is a reply without a bot mention outside DMs.
+
+    Exactly the events for which ``incoming_message_for`` depends on ``answered_thread``, so
+    the caller reads storage only for those.
+    """
+    event = _person_message(body, bot_user_id)
+    if event is None or event["type"] != "message" or _channel_type_of(event) == "im":
+        return None
+    thread_ts = _thread_ts_of(event)
+    if thread_ts == event["ts"] or _mentions_bot(event.get("text") or "", bot_user_id):
+        return None
+    return ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=thread_ts)
+
+
+def dedupe_keys_for(message: IncomingMessage) -> tuple[str, ...]:
+    """Keys under which this message's work is claimed: the Slack message, then the delivery.
+
+    The message key is the same for the ``app_mention`` and the ``message`` event of one Slack
+    message; the event key catches Slack's retries of one delivery.
+    """
+    keys = [f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"]
+    if message.event_id:
+        keys.append(f"evt:{message.event_id}")
+    return tuple(keys)
+
+
+def channel_file_share_for(
+    *, body: Mapping[str, Any], bot_user_id: str | None = None
+) -> tuple[ThreadKey, str, tuple[SlackFile, ...]] | None:
+    """A person's files shared at the top level of a channel or private channel, or None.
+
+    Returns (the thread the share starts, the user, the readable files) so the caller can
+    remember the channel's recent files for a later question that brings none. Thread replies,
+    DMs and group DMs give None, and so does a share whose files are all unreadable.
+    """
+    event = _person_message(body, bot_user_id or "")
+    if event is None or event["type"] != "message" or event.get("subtype") != "file_share":
+        return None
+    if _channel_type_of(event) not in ("channel", "group") or _thread_ts_of(event) != event["ts"]:
+        return None
+    files = slack_files_for(event.get("files"))
+    if not files:
+        return None
+    key = ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=event["ts"])
+    return key, event["user"], files
+
+
+def slack_files_for(raw_files: Any) -> tuple[SlackFile, ...]:
+    """Our view of a message's ``files``; unreadable ones (deleted, over a limit) left out."""
+    if not isinstance(raw_files, list):
+        return ()
+    files = []
+    for raw in raw_files:
+        if not isinstance(raw, Mapping) or not raw.get("id"):
+            continue
+        if raw.get("mode") in _UNREADABLE_MODES or raw.get("file_access") in _UNREADABLE_ACCESS:
+            continue
+        files.append(_slack_file(raw))
+    return tuple(files)
+
+
+def readable_text(text: str, *, bot_user_id: str | None = None) -> str:
+    """Slack message text as a person would read it, without the bot's own mention.
+
+    Decodes ``&lt; &gt; &amp;``, turns ``<https://x|label>`` into ``label (https://x)``,
+    ``<@U1|ann>`` into ``@ann``, ``<#C1|general>`` into ``#general`` and ``<!here>`` into
+    ``@here``; tidies spaces, keeps line breaks, and normalises to NFC.
+    """
+    marker = "\x00"
+    text = text.replace(marker, "")
+    pieces: list[str] = []
+    done = 0
+    for match in _ENTITY.finditer(text):
+        pieces.append(_unescape(text[done : match.start()]))
+        target, _, label = match.group(1).partition("|")
+        if bot_user_id and target == f"@{bot_user_id}":
+            pieces.append(marker)
+        else:
+            pieces.append(_render_entity(target, _unescape(label)))
+        done = match.end()
+    pieces.append(_unescape(text[done:]))
+    rendered = "".join(pieces)
+    rendered = re.sub(rf"[ \t]*{marker}(?=[.!?])", "", rendered)
+    rendered = re.sub(rf"[ \t]*{marker}[,:]?[ \t]*", " ", rendered)
+    rendered = rendered.replace("\u00a0", " ")
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in rendered.split("\n")]
+    tidy = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return unicodedata.normalize("NFC", tidy)
+
+
+def file_mention_names(text: str) -> tuple[str, ...]:
+    """File names with a data extension that the question names, in order, without repeats.
+
+    ``"use sales_2024.csv"`` → ``("sales_2024.csv",)``; ``"매출.xlsx로 해줘"`` → ``("매출.xlsx",)``.
+    """
+    text = unicodedata.normalize("NFC", text)
+    found: dict[str, tuple[int, str]] = {}  # casefolded name -> (position, name as written)
+    quoted: list[tuple[int, int]] = []
+    for match in _QUOTED_NAME.finditer(text):
+        quoted.append(match.span())
+        found.setdefault(
+            match.group(1).strip().casefold(), (match.start(1), match.group(1).strip())
+        )
+    for match in _PLAIN_NAME.finditer(text):
+        if any(start <= match.start(1) < end for start, end in quoted):
+            continue
+        found.setdefault(match.group(1).casefold(), (match.start(1), match.group(1)))
+    return tuple(name for _, name in sorted(found.values()))
+
+
+def action_for(*, body: Mapping[str, Any]) -> ActionRequest | None:
+    """The first action of a ``block_actions`` payload on a message, or None."""
+    if body.get("type") != "block_actions":
+        return None
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    action = actions[0]
+    container = _mapping(body.get("container"))
+    message = _mapping(body.get("message"))
+    user = _mapping(body.get("user"))
+    channel = _mapping(body.get("channel")).get("id") or container.get("channel_id")
+    message_ts = container.get("message_ts") or message.get("ts")
+    # Org-wide installs send ``team: null``; the clicking user still names their workspace.
+    team = _mapping(body.get("team")).get("id") or user.get("team_id")
+    if not (action.get("action_id") and user.get("id") and channel and message_ts and team):
+        return None
+    selected = _mapping(action.get("selected_option"))
+    return ActionRequest(
+        action_id=str(action["action_id"]),
+        value=str(action.get("value") or selected.get("value") or ""),
+        user=str(user["id"]),
+        team=str(team),
+        channel=str(channel),
+        message_ts=str(message_ts),
+        thread_ts=str(message.get("thread_ts") or message_ts),
+        response_url=_str_or_none(body.get("response_url")),
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _person_message(body: Mapping[str, Any], bot_user_id: str) -> Mapping[str, Any] | None:
+    """The event if it is a message or mention written by a person, with the fields we need."""
+    event = body.get("event")
+    if not isinstance(event, Mapping) or event.get("type") not in ("app_mention", "message"):
+        return None
+    if event.get("subtype") not in _PERSON_SUBTYPES or event.get("hidden"):
+        return None
+    if event.get("bot_id") or event.get("user") in (None, "", bot_user_id):
+        return None
+    if not all(isinstance(event.get(k), str) and event[k] for k in ("user", "channel", "ts")):
+        return None
+    if not _team_of(body, event):
+        return None
+    return event
+
+
+def _team_of(body: Mapping[str, Any], event: Mapping[str, Any]) -> str:
+    """The workspace that installed the bot, the same for every event of a thread.
+
+    ``authorizations[0].team_id`` first, as Bolt does for ``context.team_id``: in a Slack
+    Connect channel the envelope's ``team_id`` can name another workspace, and ``event.team``
+    names the sender's. Org-wide installs have no team there; the envelope's then serves.
+    """
+    authorizations = body.get("authorizations")
+    if isinstance(authorizations, list) and authorizations:
+        team = _mapping(authorizations[0]).get("team_id")
+        if isinstance(team, str) and team:
+            return team
+    team = body.get("team_id") or event.get("team")
+    return team if isinstance(team, str) else ""
+
+
+def _channel_type_of(event: Mapping[str, Any]) -> str:
+    # app_mention carries no channel_type; the id's first letter tells public, private, DM.
+    channel_type = event.get("channel_type")
+    if isinstance(channel_type, str) and channel_type:
+        return channel_type
+    return _CHANNEL_TYPE_BY_PREFIX.get(str(event.get("channel", ""))[:1], "channel")
+
+
+def _thread_ts_of(event: Mapping[str, Any]) -> str:
+    thread_ts = event.get("thread_ts")
+    return thread_ts if isinstance(thread_ts, str) and thread_ts else str(event["ts"])
+
+
+def _mentions_bot(text: str, bot_user_id: str) -> bool:
+    return (
+        bool(bot_user_id)
+        and re.search(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", text) is not None
+    )
+
+
+def _addressed_to_someone_else(text: str, bot_user_id: str) -> bool:
+    # "<@ann> what do you think?" in an answered thread is meant for Ann, not the bot.
+    match = _OPENS_WITH_USER.match(text)
+    return match is not None and match.group(1) != bot_user_id
+
+
+def _render_entity(target: str, label: str) -> str:
+    if target.startswith("@"):
+        return f"@{label or target[1:]}"
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):
+        command = target[1:]
+        if command.startswith("subteam^"):
+            return label or f"@{command.removeprefix('subteam^')}"
+        if command.startswith("date^"):
+            return label
+        return label or f"@{command}"
+    url = _unescape(target)
+    if url.startswith("mailto:"):
+        return label or url.removeprefix("mailto:")
+    if not label or label == url or label == url.split("://", 1)[-1]:
+        return url
+    return f"{label} ({url})"
+
+
+def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
+    size = raw.get("size")
+    created = raw.get("created")
+    name = raw.get("name") or raw.get("title") or raw["id"]
+    url = _str_or_none(raw.get("url_private_download"))
+    return SlackFile(
+        id=str(raw["id"]),
+        name=unicodedata.normalize("NFC", str(name)),
+        size=size if isinstance(size, int) and size >= 0 else None,
+        mimetype=str(raw.get("mimetype") or ""),
+        filetype=str(raw.get("filetype") or ""),
+        url_private_download=url,
+        # A Slack Connect stub (or an app_mention's bare {"id"}) lacks the URL: files.info has it.
+        needs_info=raw.get("mode") == "file_access"
+        or raw.get("file_access") == "check_file_info"
+        or url is None,
+        user=_str_or_none(raw.get("user")),
+        created=float(created) if isinstance(created, int | float) and created > 0 else None,
+    )
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
