@@ -1,0 +1,187 @@
+"""Block Kit checks the fake applies like Slack does, and a plain-text rendering of blocks.
+
+Limits (docs.slack.dev/reference/block-kit): 50 blocks per message; section text 3,000 and
+fields 10 x 2,000; header 150; ``markdown`` blocks 12,000 characters in total per message;
+one ``table`` block per message with at most 100 rows of 20 cells. Slack reports schema
+failures as ``invalid_blocks`` with JSON-pointer messages, and the markdown total as
+``msg_blocks_too_long``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_MARKDOWN_TOTAL = 12_000
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+
+
+class BlocksRejected(Exception):
+    """Blocks Slack would refuse: ``error`` is the API error code, ``errors`` the details."""
+
+    def __init__(self, error: str, errors: list[str] | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.errors = errors or []
+
+
+def parse_blocks(raw: Any) -> list[dict[str, Any]]:
+    """Blocks from a JSON body (a list) or a form/query argument (a JSON string)."""
+    if raw is None or raw == "":
+        return []
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except ValueError as e:
+            raise BlocksRejected("invalid_blocks_format") from e
+    if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
+        raise BlocksRejected("invalid_blocks_format")
+    return value
+
+
+def check_blocks(blocks: list[dict[str, Any]]) -> None:
+    """Raise BlocksRejected for blocks Slack would refuse."""
+    if len(blocks) > MAX_BLOCKS:
+        raise _invalid(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    tables = 0
+    markdown_total = 0
+    for i, block in enumerate(blocks):
+        kind = block.get("type")
+        where = f"/blocks/{i}"
+        if not isinstance(kind, str):
+            raise _invalid(f"missing required field: type [json-pointer:{where}]")
+        if kind == "section":
+            _check_section(block, where)
+        elif kind == "header":
+            _check_length(_text_of(block.get("text")), MAX_HEADER_TEXT, f"{where}/text/text")
+        elif kind == "markdown":
+            markdown_total += len(str(block.get("text", "")))
+        elif kind == "table":
+            tables += 1
+            _check_table(block, where)
+    if tables > 1:
+        raise _invalid("only one table block is allowed per message [json-pointer:/blocks]")
+    if markdown_total > MAX_MARKDOWN_TOTAL:
+        raise BlocksRejected("msg_blocks_too_long")
+
+
+def _invalid(message: str) -> BlocksRejected:
+    return BlocksRejected("invalid_blocks", [message])
+
+
+def _check_length(text: str, limit: int, pointer: str) -> None:
+    if len(text) > limit:
+        raise _invalid(f"must be less than {limit + 1} characters [json-pointer:{pointer}]")
+
+
+def _check_section(block: dict[str, Any], where: str) -> None:
+    text = block.get("text")
+    fields = block.get("fields") or []
+    if text is None and not fields:
+        raise _invalid(f"must provide at least one of text, fields [json-pointer:{where}]")
+    _check_length(_text_of(text), MAX_SECTION_TEXT, f"{where}/text/text")
+    if len(fields) > MAX_FIELDS:
+        raise _invalid(f"no more than {MAX_FIELDS} items allowed [json-pointer:{where}/fields]")
+    for j, item in enumerate(fields):
+        _check_length(_text_of(item), MAX_FIELD_TEXT, f"{where}/fields/{j}/text")
+
+
+def _check_table(block: dict[str, Any], where: str) -> None:
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise _invalid(f"missing required field: rows [json-pointer:{where}]")
+    if len(rows) > MAX_TABLE_ROWS:
+        raise _invalid(f"no more than {MAX_TABLE_ROWS} items allowed [json-pointer:{where}/rows]")
+    for j, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise _invalid(f"expected array [json-pointer:{where}/rows/{j}]")
+        if len(row) > MAX_TABLE_CELLS:
+            raise _invalid(
+                f"no more than {MAX_TABLE_CELLS} items allowed [json-pointer:{where}/rows/{j}]"
+            )
+
+
+def _text_of(obj: Any) -> str:
+    if isinstance(obj, dict):
+        return str(obj.get("text", ""))
+    if isinstance(obj, str):
+        return obj
+    return ""
+
+
+# ----------------------------------------------------------------- rendering
+
+
+def blocks_text(blocks: list[dict[str, Any]]) -> str:
+    """Best-effort plain text of blocks, one block per line group."""
+    parts = [_block_text(b) for b in blocks]
+    return "\n".join(p for p in parts if p)
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    kind = block.get("type")
+    if kind == "section":
+        texts = [_text_of(block.get("text"))] + [_text_of(f) for f in block.get("fields") or []]
+        return "\n".join(t for t in texts if t)
+    if kind in ("header", "markdown"):
+        return _text_of(block.get("text")) if kind == "header" else str(block.get("text", ""))
+    if kind == "rich_text":
+        return "\n".join(_rich_element_text(e) for e in block.get("elements") or [])
+    if kind == "context":
+        return " ".join(_text_of(e) or _image_text(e) for e in block.get("elements") or [])
+    if kind == "table":
+        return "\n".join(" | ".join(_cell_text(c) for c in row) for row in block.get("rows") or [])
+    if kind == "image":
+        return _image_text(block)
+    if kind == "actions":
+        return " ".join(f"[{_text_of(e.get('text'))}]" for e in block.get("elements") or [])
+    if kind == "divider":
+        return "---"
+    return ""
+
+
+def _image_text(element: dict[str, Any]) -> str:
+    if element.get("type") != "image":
+        return ""
+    return f"[image: {element.get('alt_text', '')}]"
+
+
+def _cell_text(cell: Any) -> str:
+    if isinstance(cell, dict) and cell.get("type") == "rich_text":
+        return _block_text(cell)
+    return _text_of(cell)
+
+
+def _rich_element_text(element: dict[str, Any]) -> str:
+    kind = element.get("type")
+    children = element.get("elements") or []
+    if kind == "rich_text_list":
+        return "\n".join(f"- {_rich_element_text(c)}" for c in children)
+    inner = "".join(_rich_leaf_text(c) for c in children)
+    if kind == "rich_text_preformatted":
+        return f"```\n{inner}\n```"
+    if kind == "rich_text_quote":
+        return f"> {inner}"
+    return inner
+
+
+def _rich_leaf_text(leaf: dict[str, Any]) -> str:
+    kind = leaf.get("type")
+    if kind == "text":
+        return str(leaf.get("text", ""))
+    if kind == "link":
+        return str(leaf.get("text") or leaf.get("url", ""))
+    if kind == "user":
+        return f"<@{leaf.get('user_id', '')}>"
+    if kind == "channel":
+        return f"<#{leaf.get('channel_id', '')}>"
+    if kind == "emoji":
+        return f":{leaf.get('name', '')}:"
+    return _rich_element_text(leaf) if leaf.get("elements") else ""
