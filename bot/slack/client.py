@@ -1,0 +1,104 @@
+"""The one Slack Web API client the process shares (Bolt gets the same instance), and the
+translation of its failures into our SlackProblem."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import SlackProblem
+
+# chat.postMessage allows about one message per second per channel, so a busy thread meets
+# 429s in bursts; waiting out Retry-After a few times beats failing the user's answer.
+RATE_LIMIT_RETRIES = 5
+CONNECTION_RETRIES = 2
+SERVER_ERROR_RETRIES = 2
+
+
+def build_web_client(*, token: str, base_url: str, timeout_s: int = 30) -> AsyncWebClient:
+    """Return an AsyncWebClient for ``base_url`` that retries what can pass by itself.
+
+    Retries: connection errors (twice), HTTP 429 (waiting ``Retry-After`` each time, up to
+    RATE_LIMIT_RETRIES times) and HTTP 500/503 (twice). No I/O happens here.
+    """
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        timeout=timeout_s,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ],
+    )
+
+
+# ---------------------------------------------------------------- error translation
+
+_NOT_IN_CHANNEL = (
+    "I can't reach this conversation. Please invite the app to the channel "
+    "(`/invite @app`) and ask again."
+)
+_BAD_TOKEN = "Slack refused the app's token. An administrator needs to check SLACK_BOT_TOKEN."
+_USER_MESSAGES = {
+    "not_in_channel": _NOT_IN_CHANNEL,
+    "channel_not_found": _NOT_IN_CHANNEL,
+    "is_archived": "This channel is archived, so I can't reply in it.",
+    "invalid_auth": _BAD_TOKEN,
+    "not_authed": _BAD_TOKEN,
+    "token_revoked": _BAD_TOKEN,
+    "token_expired": _BAD_TOKEN,
+    "account_inactive": _BAD_TOKEN,
+    "ratelimited": "Slack is rate-limiting me right now. Please try again in a minute.",
+}
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The Slack ``error`` string of a SlackApiError (e.g. ``not_in_channel``), else None."""
+    if isinstance(exc, SlackApiError):
+        code = exc.response.get("error")
+        return str(code) if code else None
+    return None
+
+
+def problem_for(method: str, exc: BaseException) -> SlackProblem:
+    """Translate an SDK or transport failure of ``method`` into our SlackProblem.
+
+    The detail names the method and Slack's error code, never the token.
+    """
+    code = error_code(exc)
+    if code is None:
+        return SlackProblem(detail=f"{method}: {type(exc).__name__}")
+    if code == "missing_scope":
+        needed = exc.response.get("needed") if isinstance(exc, SlackApiError) else None
+        message = (
+            f"The app is missing the Slack permission {needed or 'it needs'}. An administrator "
+            "needs to add it to the app and reinstall it."
+        )
+        return SlackProblem(message, detail=f"{method}: missing_scope {needed}")
+    return SlackProblem(_USER_MESSAGES.get(code), detail=f"{method}: {code}")
+
+
+@contextmanager
+def slack_errors(method: str, *, tolerate: Collection[str] = ()) -> Iterator[None]:
+    """Raise SlackProblem (``from`` the original) for any Slack failure inside the block.
+
+    Slack error codes in ``tolerate`` (e.g. ``already_reacted``) are swallowed.
+    """
+    try:
+        yield
+    except SlackApiError as exc:
+        if error_code(exc) in tolerate:
+            return
+        raise problem_for(method, exc) from exc
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        raise problem_for(method, exc) from exc

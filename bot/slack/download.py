@@ -1,0 +1,163 @@
+"""Downloading a user's Slack file to local disk, streamed, with the bot token.
+
+Slack answers a request it will not serve with a redirect to a login page (and then that page
+with HTTP 200), so redirects are never followed and an HTML body is refused: a login page saved
+as ``data.csv`` would otherwise reach the analysis as if it were data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import aiohttp
+
+from bot.errors import FileTooLarge, FileUnavailable
+from bot.types import SlackFile
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+# A slow link is fine; a link that stops sending is not. No total limit: 500 MB takes a while.
+_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
+_HTML_STARTS = (b"<!doctype", b"<html")
+_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_ACCESS_HINT = (
+    "Please invite the app to this channel (`/invite @app`) and make sure it has the "
+    "files:read permission, then ask again."
+)
+
+
+async def download_file(
+    *,
+    session: aiohttp.ClientSession,
+    file: SlackFile,
+    token: str,
+    dest_dir: Path,
+    max_bytes: int,
+) -> Path:
+    """Download ``file`` into a new file in ``dest_dir`` and return its path.
+
+    Streams in chunks (memory stays flat whatever the size); disk writes run in a worker
+    thread. A partial file is deleted on any failure.
+    Raises FileTooLarge (declared size or streamed bytes over ``max_bytes``) and
+    FileUnavailable (no link, a redirect, deleted, refused, an HTML page, a network failure).
+    """
+    name = file.name or file.id
+    if file.size is not None and file.size > max_bytes:
+        raise _too_large(name, max_bytes=max_bytes, detail=f"declared size {file.size}")
+    url = file.url_private_download
+    if not url:
+        raise FileUnavailable(
+            f"Slack did not give me a download link for {name}. If it was shared from another "
+            "workspace (Slack Connect), please upload it again in this conversation.",
+            file_name=name,
+            detail=f"{file.id}: no url_private_download",
+        )
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with session.get(
+            url, headers=headers, allow_redirects=False, timeout=_TIMEOUT
+        ) as resp:
+            _check_response(resp, name=name, file_id=file.id, max_bytes=max_bytes)
+            path = await _stream_to_disk(
+                resp, name=name, file_id=file.id, dest_dir=dest_dir, max_bytes=max_bytes
+            )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise FileUnavailable(
+            f"The download of {name} from Slack broke off. Please try again in a moment.",
+            file_name=name,
+            detail=f"{file.id}: {type(exc).__name__}",
+        ) from exc
+    log.info("downloaded file %s (%d bytes)", file.id, path.stat().st_size)
+    return path
+
+
+def _check_response(
+    resp: aiohttp.ClientResponse, *, name: str, file_id: str, max_bytes: int
+) -> None:
+    """Raise the FileProblem that the status and headers already prove, before any body."""
+    status = resp.status
+    detail = f"{file_id}: HTTP {status}"
+    if 300 <= status < 400:
+        raise FileUnavailable(
+            f"Slack sent me to a login page instead of {name}. {_ACCESS_HINT}",
+            file_name=name,
+            detail=detail,
+        )
+    if status in (404, 410):
+        raise FileUnavailable(
+            f"{name} was deleted or is no longer visible to me. Please share it again.",
+            file_name=name,
+            detail=detail,
+        )
+    if status in (401, 403):
+        raise FileUnavailable(
+            f"Slack refused to give me {name}. {_ACCESS_HINT}", file_name=name, detail=detail
+        )
+    if status != 200:
+        raise FileUnavailable(
+            f"Slack could not send me {name} right now (HTTP {status}). "
+            "Please try again in a moment.",
+            file_name=name,
+            detail=detail,
+        )
+    if resp.content_type == "text/html":
+        raise _login_page(name, detail=f"{file_id}: content type text/html")
+    if resp.content_length is not None and resp.content_length > max_bytes:
+        raise _too_large(name, max_bytes=max_bytes, detail=f"content-length {resp.content_length}")
+
+
+async def _stream_to_disk(
+    resp: aiohttp.ClientResponse, *, name: str, file_id: str, dest_dir: Path, max_bytes: int
+) -> Path:
+    suffix = Path(name).suffix
+    fd, raw_path = await asyncio.to_thread(
+        tempfile.mkstemp,
+        dir=dest_dir,
+        prefix=f"slack-{file_id}-",
+        suffix=suffix if _SAFE_SUFFIX.match(suffix) else "",
+    )
+    path = Path(raw_path)
+    out: BinaryIO = os.fdopen(fd, "wb")
+    try:
+        received = 0
+        async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
+            if received == 0 and chunk.lstrip()[:9].lower().startswith(_HTML_STARTS):
+                raise _login_page(name, detail=f"{file_id}: body starts like HTML")
+            received += len(chunk)
+            if received > max_bytes:
+                raise _too_large(name, max_bytes=max_bytes, detail=f"over {received} bytes")
+            await asyncio.to_thread(out.write, chunk)
+        await asyncio.to_thread(out.close)
+    except BaseException:
+        # Synchronous on purpose: this also runs on cancellation, when another await could be
+        # interrupted and leave the partial file behind.
+        out.close()
+        path.unlink(missing_ok=True)  # noqa: ASYNC240
+        raise
+    return path
+
+
+def _login_page(name: str, *, detail: str) -> FileUnavailable:
+    return FileUnavailable(
+        f"Slack sent me a web page (probably a login page) instead of {name}. {_ACCESS_HINT}",
+        file_name=name,
+        detail=detail,
+    )
+
+
+def _too_large(name: str, *, max_bytes: int, detail: str) -> FileTooLarge:
+    limit_mb = max_bytes / (1024 * 1024)
+    shown = f"{limit_mb:.0f} MB" if limit_mb >= 1 else f"{max_bytes} bytes"
+    return FileTooLarge(
+        f"{name} is larger than my limit of {shown}. Please share a smaller file "
+        "(for example, only the columns or rows you need).",
+        file_name=name,
+        detail=detail,
+    )

@@ -1,0 +1,307 @@
+"""The Slack gateway: every Slack Web API call the bot makes, with our types in and out.
+
+SDK failures become ``bot.errors.SlackProblem`` (raised ``from`` the SDK error). Cosmetic calls
+(the thread status, reactions) log and swallow their failures instead: a missing "is
+thinking…" line or emoji must never cost a user the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import SlackProblem
+from bot.slack.client import error_code, slack_errors
+from bot.slack.stream import AnswerStream
+from bot.types import SlackFile
+
+__all__ = ["AnswerStream", "AuthInfo", "OutgoingFile", "SlackGateway", "translate_file"]
+
+log = logging.getLogger(__name__)
+
+# Slack shows at most 10 files on one message; more go up as further messages.
+FILES_PER_MESSAGE = 10
+_REPLIES_PAGE = 200
+_FILE_GONE = frozenset({"file_not_found", "file_deleted"})
+
+
+@dataclass(frozen=True)
+class AuthInfo:
+    """Who the bot token belongs to, and what it may do."""
+
+    team_id: str
+    bot_user_id: str
+    bot_id: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file (chart, CSV, …) to upload into a thread."""
+
+    name: str
+    data: bytes
+    title: str | None = None
+    alt_text: str | None = None
+
+
+def translate_file(raw: Mapping[str, Any]) -> SlackFile:
+    """A Slack file object (from an event, files.info or conversations.replies) → SlackFile.
+
+    A Slack Connect stub (``mode: file_access`` / ``file_access: check_file_info``) carries no
+    URL: ``needs_info`` says to call ``files.info`` first.
+    """
+    file_id = str(raw["id"])
+    size = raw.get("size")
+    created = raw.get("created")
+    url = raw.get("url_private_download") or raw.get("url_private")
+    return SlackFile(
+        id=file_id,
+        name=str(raw.get("name") or raw.get("title") or file_id),
+        size=int(size) if isinstance(size, int | float) and not isinstance(size, bool) else None,
+        mimetype=str(raw.get("mimetype") or ""),
+        filetype=str(raw.get("filetype") or ""),
+        url_private_download=str(url) if url else None,
+        needs_info=raw.get("mode") == "file_access" or raw.get("file_access") == "check_file_info",
+        user=str(raw["user"]) if raw.get("user") else None,
+        created=float(created) if isinstance(created, int | float) and created else None,
+    )
+
+
+class SlackGateway:
+    """Every Slack Web API call of the bot. Raises SlackProblem unless a method says otherwise."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        bot_token: str,
+        stream_interval_s: float = 1.0,
+        update_interval_s: float = 1.5,
+    ) -> None:
+        self._client = client
+        self._token = bot_token
+        self._stream_interval_s = stream_interval_s
+        self._update_interval_s = update_interval_s
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The shared Web API client, for Bolt's ``AsyncApp(client=...)``; call nothing on it."""
+        return self._client
+
+    @property
+    def bot_token(self) -> str:
+        """The bot token, for file downloads (``download_file``). Never log it."""
+        return self._token
+
+    async def auth_check(self) -> AuthInfo:
+        """Call auth.test; the granted scopes come from its ``x-oauth-scopes`` header."""
+        with slack_errors("auth.test"):
+            resp = await self._client.auth_test()
+        scopes_header = next(
+            (value for key, value in resp.headers.items() if key.lower() == "x-oauth-scopes"), ""
+        )
+        if isinstance(scopes_header, list):  # some transports give header values as lists
+            scopes_header = ",".join(scopes_header)
+        return AuthInfo(
+            team_id=str(resp.get("team_id") or ""),
+            bot_user_id=str(resp.get("user_id") or ""),
+            bot_id=str(resp.get("bot_id") or ""),
+            scopes=frozenset(s.strip() for s in str(scopes_header).split(",") if s.strip()),
+        )
+
+    # ------------------------------------------------------------ status and reactions
+
+    async def set_status(
+        self,
+        *,
+        channel: str,
+        thread_ts: str,
+        status: str,
+        loading_messages: Sequence[str] = (),
+    ) -> None:
+        """Show ``status`` under the thread (assistant.threads.setStatus). Never raises."""
+        try:
+            await self._client.assistant_threads_setStatus(
+                channel_id=channel,
+                thread_ts=thread_ts,
+                status=status,
+                # Slack takes at most 10 loading messages of 1 to 50 characters each.
+                loading_messages=[m[:50] for m in loading_messages if m][:10] or None,
+            )
+        except Exception as exc:  # a status line is cosmetic
+            log.warning(
+                "could not set the thread status in %s/%s: %s",
+                channel,
+                thread_ts,
+                error_code(exc) or type(exc).__name__,
+            )
+
+    async def clear_status(self, *, channel: str, thread_ts: str) -> None:
+        """Remove the thread's status line. Never raises."""
+        await self.set_status(channel=channel, thread_ts=thread_ts, status="")
+
+    async def add_reaction(self, *, channel: str, ts: str, name: str) -> None:
+        """Add the emoji ``name`` to a message. Never raises (one already there is fine)."""
+        await self._react("reactions.add", channel=channel, ts=ts, name=name)
+
+    async def remove_reaction(self, *, channel: str, ts: str, name: str) -> None:
+        """Remove the emoji ``name`` from a message. Never raises (one already gone is fine)."""
+        await self._react("reactions.remove", channel=channel, ts=ts, name=name)
+
+    async def _react(self, method: str, *, channel: str, ts: str, name: str) -> None:
+        call = (
+            self._client.reactions_add
+            if method == "reactions.add"
+            else self._client.reactions_remove
+        )
+        try:
+            with slack_errors(method, tolerate=("already_reacted", "no_reaction")):
+                await call(channel=channel, timestamp=ts, name=name)
+        except SlackProblem as problem:  # a reaction is cosmetic, like the status line
+            log.warning("could not change reaction %r in %s: %s", name, channel, problem.detail)
+
+    # ------------------------------------------------------------ messages
+
+    async def post_message(
+        self,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] = (),
+    ) -> str:
+        """Post a message (a reply when ``thread_ts`` is given) and return its ts."""
+        with slack_errors("chat.postMessage"):
+            resp = await self._client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=[dict(b) for b in blocks] or None,
+            )
+        return str(resp["ts"])
+
+    async def update_message(
+        self, *, channel: str, ts: str, text: str, blocks: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
+        """Replace the text and blocks of one of the bot's messages."""
+        with slack_errors("chat.update"):
+            await self._client.chat_update(
+                channel=channel, ts=ts, text=text, blocks=[dict(b) for b in blocks]
+            )
+
+    async def post_ephemeral(
+        self, *, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> None:
+        """Show ``text`` to ``user`` only."""
+        with slack_errors("chat.postEphemeral"):
+            await self._client.chat_postEphemeral(
+                channel=channel, user=user, text=text, thread_ts=thread_ts
+            )
+
+    async def delete_message(self, *, channel: str, ts: str) -> None:
+        """Delete one of the bot's messages; one already gone is fine."""
+        with slack_errors("chat.delete", tolerate=("message_not_found",)):
+            await self._client.chat_delete(channel=channel, ts=ts)
+
+    async def start_answer(
+        self,
+        *,
+        channel: str,
+        thread_ts: str,
+        recipient_user_id: str | None,
+        recipient_team_id: str | None,
+        is_dm: bool,
+    ) -> AnswerStream:
+        """Return the AnswerStream for a reply in the thread (no call until it has content)."""
+        return AnswerStream(
+            client=self._client,
+            channel=channel,
+            thread_ts=thread_ts,
+            recipient_user_id=recipient_user_id,
+            recipient_team_id=recipient_team_id,
+            is_dm=is_dm,
+            stream_interval_s=self._stream_interval_s,
+            update_interval_s=self._update_interval_s,
+        )
+
+    # ------------------------------------------------------------ files
+
+    async def file_info(self, file_id: str) -> SlackFile | None:
+        """Fetch a file's details (files.info); None when it was deleted or is not found."""
+        resp = None
+        with slack_errors("files.info", tolerate=_FILE_GONE):
+            resp = await self._client.files_info(file=file_id)
+        if resp is None:
+            return None
+        raw = resp.get("file")
+        if not isinstance(raw, Mapping) or raw.get("mode") == "tombstone":
+            return None
+        return translate_file(raw)
+
+    async def thread_files(
+        self, *, channel: str, thread_ts: str
+    ) -> list[tuple[str, str | None, SlackFile]]:
+        """Every file in the thread, oldest first, as (message ts, poster, file).
+
+        Reads conversations.replies page by page (Slack repeats the parent message on every
+        page; it is counted once). Deleted files (tombstones) are left out; the bot's own
+        uploads are included, with the bot's user id as poster.
+        """
+        found: dict[tuple[str, str], tuple[str, str | None, SlackFile]] = {}
+        cursor: str | None = None
+        while True:
+            with slack_errors("conversations.replies"):
+                resp = await self._client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=_REPLIES_PAGE, cursor=cursor
+                )
+            for message in resp.get("messages") or ():
+                ts = str(message["ts"])
+                user = message.get("user")
+                for raw in message.get("files") or ():
+                    if raw.get("mode") != "tombstone":
+                        file = translate_file(raw)
+                        found[(ts, file.id)] = (ts, str(user) if user else None, file)
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return sorted(found.values(), key=lambda item: float(item[0]))
+
+    async def upload_files(
+        self,
+        *,
+        channel: str,
+        thread_ts: str,
+        files: Sequence[OutgoingFile],
+        initial_comment: str | None = None,
+    ) -> list[str]:
+        """Upload ``files`` into the thread and return their Slack file ids.
+
+        Uses files_upload_v2 with ``file_uploads`` so that up to FILES_PER_MESSAGE files share
+        one message; ``initial_comment`` goes on the first message only.
+        """
+        ids: list[str] = []
+        for start in range(0, len(files), FILES_PER_MESSAGE):
+            batch = files[start : start + FILES_PER_MESSAGE]
+            uploads: list[dict[str, Any]] = [
+                {
+                    "content": f.data,
+                    "filename": f.name,
+                    "title": f.title or f.name,
+                    **({"alt_txt": f.alt_text} if f.alt_text else {}),
+                }
+                for f in batch
+            ]
+            with slack_errors("files.completeUploadExternal"):
+                resp = await self._client.files_upload_v2(
+                    file_uploads=uploads,
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    initial_comment=initial_comment if start == 0 else None,
+                )
+            ids.extend(str(f["id"]) for f in resp.get("files") or ())
+        return ids
