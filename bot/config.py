@@ -55,25 +55,87 @@ class SettingSpec:
 
 # The single source of the settings table; the README lists exactly these (a test checks it).
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("SLACK_BOT_TOKEN", None, "Bot token (`xoxb-…`). Required for `run`, `serve`, `doctor`.", True),
-    SettingSpec("SLACK_APP_TOKEN", None, "App-level token (`xapp-…`, scope `connections:write`). Required for `run` (Socket Mode).", True),
-    SettingSpec("SLACK_SIGNING_SECRET", None, "Signing secret. Required for `serve` (HTTP mode).", True),
-    SettingSpec("SLACK_API_URL", "https://slack.com/api/", "Base URL of the Slack Web API (every Slack client uses it)."),
+    SettingSpec(
+        "SLACK_BOT_TOKEN",
+        None,
+        "Bot token (`xoxb-…`). Required for `run`, `serve`, `doctor`.",
+        True,
+    ),
+    SettingSpec(
+        "SLACK_APP_TOKEN",
+        None,
+        "App-level token (`xapp-…`, scope `connections:write`). Required for `run` (Socket Mode).",
+        True,
+    ),
+    SettingSpec(
+        "SLACK_SIGNING_SECRET", None, "Signing secret. Required for `serve` (HTTP mode).", True
+    ),
+    SettingSpec(
+        "SLACK_API_URL",
+        "https://slack.com/api/",
+        "Base URL of the Slack Web API (every Slack client uses it).",
+    ),
     SettingSpec("OPENAI_API_KEY", None, "OpenAI API key. Required.", True),
-    SettingSpec("OPENAI_BASE_URL", "https://api.openai.com/v1", "Base URL of the OpenAI API (the SDK's own variable)."),
+    SettingSpec(
+        "OPENAI_BASE_URL",
+        "https://api.openai.com/v1",
+        "Base URL of the OpenAI API (the SDK's own variable).",
+    ),
     SettingSpec("INSIGHTBOT_MODEL", "gpt-5.5", "Model that runs the code interpreter."),
-    SettingSpec("INSIGHTBOT_DB", "./insightbot.db", "SQLite file that remembers threads, files and turns."),
-    SettingSpec("INSIGHTBOT_MAX_FILE_MB", "512", "Largest file accepted, in MB (OpenAI's per-file limit is 512)."),
-    SettingSpec("INSIGHTBOT_MAX_FILES_PER_THREAD", "20", "Most files one thread's sandbox holds; the newest win, the user is told which were left out."),
-    SettingSpec("INSIGHTBOT_RUN_TIMEOUT_S", "900", "A run queued or in progress longer than this is cancelled and reported."),
-    SettingSpec("INSIGHTBOT_CONTAINER_MEMORY_MAX", "16g", "Largest sandbox memory tier (1g, 4g, 16g, 64g); the tier grows with the data up to this."),
-    SettingSpec("INSIGHTBOT_MAX_CONCURRENT_RUNS", "20", "Engine runs at once across all threads; more wait in order with a queue notice."),
-    SettingSpec("INSIGHTBOT_DRAIN_S", "30", "On shutdown, how long running turns get to finish before they are stored for resumption."),
-    SettingSpec("INSIGHTBOT_ADMINS", "", "Comma-separated Slack user ids who may stop anyone's run."),
-    SettingSpec("INSIGHTBOT_BACKGROUND", "true", "Run responses in background mode (resumable). Set false for zero-data-retention organisations."),
-    SettingSpec("INSIGHTBOT_CHANNEL_FILE_TTL_H", "168", "How long a file shared at a channel's top level can be picked for a question without files, in hours."),
-    SettingSpec("INSIGHTBOT_STATUS_REFRESH_S", "90", "How often the thread's \"working\" status is refreshed (Slack clears it after two minutes)."),
-    SettingSpec("INSIGHTBOT_HEALTH_PORT", "", "In Socket Mode, a port for `GET /healthz` (empty: none)."),
+    SettingSpec(
+        "INSIGHTBOT_DB", "./insightbot.db", "SQLite file that remembers threads, files and turns."
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MAX_FILE_MB",
+        "512",
+        "Largest file accepted, in MB (OpenAI's per-file limit is 512).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MAX_FILES_PER_THREAD",
+        "20",
+        "Most files one thread's sandbox holds; the newest win, the user is told which were left out.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_RUN_TIMEOUT_S",
+        "900",
+        "A run queued or in progress longer than this is cancelled and reported.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_CONTAINER_MEMORY_MAX",
+        "16g",
+        "Largest sandbox memory tier (1g, 4g, 16g, 64g); the tier grows with the data up to this.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MAX_CONCURRENT_RUNS",
+        "20",
+        "Engine runs at once across all threads; more wait in order with a queue notice.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_DRAIN_S",
+        "30",
+        "On shutdown, how long running turns get to finish before they are stored for resumption.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_ADMINS", "", "Comma-separated Slack user ids who may stop anyone's run."
+    ),
+    SettingSpec(
+        "INSIGHTBOT_BACKGROUND",
+        "true",
+        "Run responses in background mode (resumable). Set false for zero-data-retention organisations.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_CHANNEL_FILE_TTL_H",
+        "168",
+        "How long a file shared at a channel's top level can be picked for a question without files, in hours.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_STATUS_REFRESH_S",
+        "90",
+        'How often the thread\'s "working" status is refreshed (Slack clears it after two minutes).',
+    ),
+    SettingSpec(
+        "INSIGHTBOT_HEALTH_PORT", "", "In Socket Mode, a port for `GET /healthz` (empty: none)."
+    ),
     SettingSpec("INSIGHTBOT_LOG_LEVEL", "INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
 )
 
@@ -206,7 +268,10 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
         lambda _e, r: frozenset(u.strip() for u in r.split(",") if u.strip()),
     ),
     "INSIGHTBOT_BACKGROUND": ("background", _boolean),
-    "INSIGHTBOT_CHANNEL_FILE_TTL_H": ("channel_file_ttl_s", lambda e, r: _positive_float(e, r) * 3600),
+    "INSIGHTBOT_CHANNEL_FILE_TTL_H": (
+        "channel_file_ttl_s",
+        lambda e, r: _positive_float(e, r) * 3600,
+    ),
     "INSIGHTBOT_STATUS_REFRESH_S": ("status_refresh_s", _positive_float),
     "INSIGHTBOT_HEALTH_PORT": ("health_port", _port),
     "INSIGHTBOT_LOG_LEVEL": ("log_level", _log_level),

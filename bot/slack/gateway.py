@@ -229,6 +229,21 @@ class SlackGateway:
             update_interval_s=self._update_interval_s,
         )
 
+    async def resume_answer(self, *, channel: str, thread_ts: str, ts: str) -> AnswerStream:
+        """An AnswerStream that finishes into the existing answer message ``ts``."""
+        stream = AnswerStream(
+            client=self._client,
+            channel=channel,
+            thread_ts=thread_ts,
+            recipient_user_id=None,
+            recipient_team_id=None,
+            is_dm=True,
+            stream_interval_s=self._stream_interval_s,
+            update_interval_s=self._update_interval_s,
+        )
+        stream.adopt(ts)
+        return stream
+
     # ------------------------------------------------------------ files
 
     async def file_info(self, file_id: str) -> SlackFile | None:

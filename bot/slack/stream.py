@@ -129,6 +129,15 @@ class AnswerStream:
 
     # ------------------------------------------------------------ the end
 
+    def adopt(self, ts: str) -> None:
+        """Continue an answer message a previous process created (after a restart).
+
+        The message may still be a live stream on Slack's side: finishing stops it first, and
+        falls back to chat.update when Slack says it is no longer streaming.
+        """
+        self.ts = ts
+        self._mode = "stream"
+
     async def finish(self, *, final_messages: Sequence[MessageLike]) -> list[str]:
         """Replace the preview with the rendered answer; return the ts of every message.
 

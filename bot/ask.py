@@ -1,0 +1,287 @@
+"""`insightbot ask`: the same engine from a terminal — files in, answer and charts out.
+
+Progress (step names, the code as it is written) goes to stderr; the answer to stdout; charts
+and files into an output folder. ``--thread NAME`` continues an earlier conversation with the
+same files, remembered in the same SQLite file as the bot uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Settings
+from bot.engines.base import Engine
+from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
+from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
+from bot.types import (
+    Artifact,
+    CodeDelta,
+    CodeOutput,
+    CodeRunning,
+    CodeStarted,
+    Failed,
+    FileFacts,
+    Finished,
+    LocalFile,
+    PastTurn,
+    Session,
+    TextDelta,
+    UploadedFile,
+)
+from storage import Store
+from storage.records import DONE, FAILED, FileRecord, ThreadRecord, TurnRecord
+
+EXIT_OK, EXIT_ENGINE, EXIT_INPUT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class AskResult:
+    exit_code: int
+    answer: str
+    saved: tuple[Path, ...]
+
+
+def local_files_for(paths: Sequence[Path], *, max_bytes: int) -> list[LocalFile]:
+    """Check and inspect the files named on the command line; FileProblem names the bad one."""
+    files = []
+    for path in paths:
+        name = path.name
+        if not path.is_file():
+            raise FileUnavailable(f"{path}: no such file.", file_name=name)
+        try:
+            size = path.stat().st_size
+            with path.open("rb"):
+                pass
+        except OSError as error:
+            raise FileUnavailable(
+                f"{path}: cannot be read ({error.strerror}).", file_name=name
+            ) from None
+        kind = kind_for(name=name)
+        if kind is None:
+            raise UnsupportedFileType(
+                f"{path}: not a supported type. Supported: {supported_types_text()}.",
+                file_name=name,
+            )
+        if size > max_bytes:
+            raise FileTooLarge(
+                f"{path}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
+                "(INSIGHTBOT_MAX_FILE_MB).",
+                file_name=name,
+            )
+        facts = inspect_file(path, name=name, declared_kind=kind)
+        digest = sha256_of(path)
+        files.append(
+            LocalFile(
+                key=f"local:{digest}", name=name, path=path, size=size, sha256=digest, facts=facts
+            )
+        )
+    return files
+
+
+async def ask(
+    *,
+    settings: Settings,
+    engine: Engine,
+    store: Store,
+    paths: Sequence[Path],
+    question: str,
+    thread_name: str | None,
+    out_dir: Path,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> AskResult:
+    """Run one question; returns the exit code (0 ok, 1 engine failure, 2 bad input)."""
+    try:
+        local = await asyncio.to_thread(
+            local_files_for, paths, max_bytes=settings.max_file_bytes
+        )
+    except FileProblem as problem:
+        print(f"insightbot: {problem.user_message}", file=stderr)
+        return AskResult(EXIT_INPUT, "", ())
+    key = f"cli:{thread_name}" if thread_name else f"cli:once-{time.time_ns()}"
+    print("• uploading files", file=stderr)
+    uploaded = await _uploaded(engine=engine, store=store, thread_key=key, files=local)
+    record = await store.get_thread(key)
+    session: Session | None = None
+    if record is not None and record.conversation_id:
+        session = Session(
+            conversation_id=record.conversation_id,
+            container_id=record.container_id,
+            memory_limit=record.memory_limit,
+            file_paths=dict(record.file_paths),
+        )
+    print("• preparing the sandbox", file=stderr)
+    session = await engine.prepare_session(session=session, files=uploaded, label=key)
+    for name in session.left_out:
+        print(f"• left out (too many files): {name}", file=stderr)
+    await store.save_thread(
+        ThreadRecord(
+            key=key,
+            team="cli",
+            channel="cli",
+            thread_ts=key,
+            conversation_id=session.conversation_id,
+            container_id=session.container_id,
+            memory_limit=session.memory_limit,
+            file_paths=dict(session.file_paths),
+        )
+    )
+    history = [
+        PastTurn(question=t.question, answer=t.answer_text)
+        for t in await store.thread_turns(key)
+        if t.status == DONE
+    ]
+    turn = TurnRecord(
+        id=f"cli-{time.time_ns()}",
+        thread_key=key,
+        message_ts=str(time.time()),
+        user="cli",
+        question=question,
+        status="running",
+    )
+    await store.create_turn(turn)
+    return await _follow(
+        engine=engine,
+        store=store,
+        session=session,
+        uploaded=uploaded,
+        history=history,
+        turn=turn,
+        out_dir=out_dir,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+async def _uploaded(
+    *, engine: Engine, store: Store, thread_key: str, files: Sequence[LocalFile]
+) -> list[UploadedFile]:
+    known = {f.slack_file_id: f for f in await store.thread_files(thread_key)}
+    result = []
+    for local in files:
+        stored = known.get(local.key)
+        if stored is not None and stored.engine_file_id:
+            result.append(
+                UploadedFile(
+                    key=local.key,
+                    name=local.name,
+                    file_id=stored.engine_file_id,
+                    size=local.size,
+                    sha256=local.sha256,
+                    facts=local.facts,
+                    upload_name=stored.upload_name,
+                )
+            )
+            continue
+        uploaded = await engine.upload_file(local)
+        await store.save_file(_file_record(thread_key, local, uploaded))
+        result.append(uploaded)
+    # Files from earlier questions of the same --thread stay available.
+    for stored in known.values():
+        if stored.engine_file_id and stored.slack_file_id not in {f.key for f in files}:
+            result.insert(0, _uploaded_from(stored))
+    return result
+
+
+def _file_record(thread_key: str, local: LocalFile, uploaded: UploadedFile) -> FileRecord:
+    return FileRecord(
+        thread_key=thread_key,
+        slack_file_id=local.key,
+        name=local.name,
+        size=local.size,
+        shared_ts=str(time.time()),
+        sha256=local.sha256,
+        kind=local.facts.kind,
+        mime_type=local.facts.mime_type,
+        encoding=local.facts.encoding,
+        delimiter=local.facts.delimiter,
+        note=local.facts.note,
+        engine_file_id=uploaded.file_id,
+        upload_name=uploaded.upload_name,
+    )
+
+
+def _uploaded_from(stored: FileRecord) -> UploadedFile:
+    facts = FileFacts(
+        kind=stored.kind or "csv",
+        mime_type=stored.mime_type or "text/csv",
+        encoding=stored.encoding,
+        delimiter=stored.delimiter,
+        note=stored.note,
+    )
+    return UploadedFile(
+        key=stored.slack_file_id,
+        name=stored.name,
+        file_id=stored.engine_file_id or "",
+        size=stored.size or 0,
+        sha256=stored.sha256 or "",
+        facts=facts,
+        upload_name=stored.upload_name,
+    )
+
+
+async def _follow(
+    *,
+    engine: Engine,
+    store: Store,
+    session: Session,
+    uploaded: Sequence[UploadedFile],
+    history: Sequence[PastTurn],
+    turn: TurnRecord,
+    out_dir: Path,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> AskResult:
+    artifacts: list[Artifact] = []
+    answer = ""
+    async for event in engine.run(
+        session=session, question=turn.question, files=uploaded, history=history, turn_id=turn.id
+    ):
+        match event:
+            case CodeStarted():
+                print("• writing Python", file=stderr)
+            case CodeDelta(delta=delta):
+                stderr.write(delta)
+                stderr.flush()
+            case CodeRunning():
+                print("\n• running Python", file=stderr)
+            case CodeOutput(logs=logs):
+                print(f"  {logs.strip()}", file=stderr)
+            case TextDelta():
+                pass
+            case Artifact():
+                artifacts.append(event)
+            case Finished(text=text):
+                answer = text
+            case Failed(message=message, code=code):
+                print(f"insightbot: {message}", file=stderr)
+                await store.update_turn(turn.id, status=FAILED, error=code or "failed")
+                return AskResult(EXIT_ENGINE, "", ())
+    saved = _save_artifacts(artifacts, out_dir)
+    print(answer, file=stdout)
+    for path in saved:
+        print(f"saved: {path}", file=stdout)
+    await store.update_turn(turn.id, status=DONE, answer_text=answer)
+    return AskResult(EXIT_OK, answer, tuple(saved))
+
+
+def _save_artifacts(artifacts: Sequence[Artifact], out_dir: Path) -> list[Path]:
+    if not artifacts:
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for artifact in artifacts:
+        target = out_dir / Path(artifact.name).name
+        stem, suffix, n = target.stem, target.suffix, 1
+        while target.exists():
+            n += 1
+            target = out_dir / f"{stem}-{n}{suffix}"
+        target.write_bytes(artifact.data)
+        saved.append(target)
+    return saved

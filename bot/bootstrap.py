@@ -1,0 +1,51 @@
+"""Building and closing the long-lived collaborators (store, engine, Slack gateway, HTTP)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+
+from bot.config import Settings
+from bot.engines.base import Engine
+from bot.engines.openai_engine import build_engine
+from bot.services import Services
+from bot.slack.client import build_web_client
+from bot.slack.gateway import SlackGateway
+from storage import open_store
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, engine: Engine | None = None
+) -> AsyncIterator[Services]:
+    """Open everything one bot process needs; closes it all on exit."""
+    settings.require("slack_bot_token", "openai_api_key")
+    assert settings.slack_bot_token is not None
+    token = settings.slack_bot_token.reveal()
+    store = await open_store(settings.db_path)
+    workdir = Path(tempfile.mkdtemp(prefix="insightbot-"))
+    own_engine = engine is None
+    the_engine = engine if engine is not None else build_engine(settings)
+    client = build_web_client(token=token, base_url=settings.slack_api_url)
+    http = aiohttp.ClientSession()
+    try:
+        yield Services(
+            settings=settings,
+            store=store,
+            engine=the_engine,
+            slack=SlackGateway(client=client, bot_token=token),
+            http=http,
+            workdir=workdir,
+            bot_token=token,
+        )
+    finally:
+        await http.close()
+        if own_engine:
+            await the_engine.aclose()
+        await store.close()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,119 @@
+"""The `insightbot` command: run (Socket Mode), serve (HTTP), ask (terminal), doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, InsightbotError
+from bot.logs import configure_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="insightbot", description="Data questions in Slack threads, answered with Python."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="connect to Slack in Socket Mode (no public URL needed)")
+    serve = commands.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    ask = commands.add_parser("ask", help="ask a question about local files from the terminal")
+    ask.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ask.add_argument("--question", "-q", required=True)
+    ask.add_argument("--thread", help="continue an earlier conversation of this name")
+    ask.add_argument("--out", type=Path, default=Path("insightbot-output"))
+    commands.add_parser("doctor", help="check tokens, scopes and engine access")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"insightbot: {error.user_message}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "run":
+            from handlers.app import run_socket_mode
+
+            asyncio.run(run_socket_mode(settings))
+        elif args.command == "serve":
+            from handlers.app import serve_http
+
+            asyncio.run(serve_http(settings, host=args.host, port=args.port))
+        elif args.command == "ask":
+            return asyncio.run(_ask(settings, args))
+        elif args.command == "doctor":
+            return asyncio.run(_doctor(settings))
+    except ConfigError as error:
+        print(f"insightbot: {error.user_message}", file=sys.stderr)
+        return 2
+    except InsightbotError as error:
+        print(f"insightbot: {error.user_message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ask import ask
+    from bot.engines.openai_engine import build_engine
+    from storage import open_store
+
+    settings.require("openai_api_key")
+    engine = build_engine(settings)
+    store = await open_store(settings.db_path)
+    try:
+        result = await ask(
+            settings=settings,
+            engine=engine,
+            store=store,
+            paths=args.files,
+            question=args.question,
+            thread_name=args.thread,
+            out_dir=args.out,
+        )
+        return result.exit_code
+    finally:
+        await store.close()
+        await engine.aclose()
+
+
+async def _doctor(settings: Settings) -> int:
+    from bot.doctor import run_doctor
+    from bot.engines.openai_engine import build_engine
+    from bot.slack.client import build_web_client
+    from bot.slack.gateway import SlackGateway
+    from handlers.manifest_facts import BOT_SCOPES
+
+    gateway = None
+    if settings.slack_bot_token:
+        token = settings.slack_bot_token.reveal()
+        gateway = SlackGateway(
+            client=build_web_client(token=token, base_url=settings.slack_api_url), bot_token=token
+        )
+    engine = build_engine(settings) if settings.openai_api_key else None
+    try:
+        healthy = await run_doctor(
+            settings=settings,
+            gateway=gateway,
+            engine=engine,
+            required_scopes=frozenset(BOT_SCOPES),
+            say=print,
+        )
+    finally:
+        if engine is not None:
+            await engine.aclose()
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

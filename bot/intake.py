@@ -1,0 +1,105 @@
+"""Taking a user message in: dedupe, remember its files, store the turn, hand it to the runner.
+
+This runs before the event is acknowledged (the handlers call it from a global middleware), so
+a message that was acknowledged is always stored and can be picked up after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict
+
+from bot.runner import TurnRunner
+from bot.services import Services
+from bot.turn_files import file_record_for, remember_message_files
+from bot.types import IncomingMessage, SlackFile, ThreadKey
+from storage.records import ChannelFileRecord, TurnRecord
+
+log = logging.getLogger(__name__)
+
+DEDUPE_TTL_S = 24 * 3600.0  # Slack retries within minutes; a day is ample
+
+
+def message_to_json(message: IncomingMessage) -> str:
+    return json.dumps(asdict(message), ensure_ascii=False)
+
+
+def message_from_json(text: str) -> IncomingMessage:
+    raw = json.loads(text)
+    thread = ThreadKey(**raw.pop("thread"))
+    files = tuple(SlackFile(**f) for f in raw.pop("files", ()))
+    named = tuple(raw.pop("named_files", ()))
+    return IncomingMessage(thread=thread, files=files, named_files=named, **raw)
+
+
+def new_turn_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+async def accept_message(
+    *, services: Services, runner: TurnRunner, message: IncomingMessage
+) -> TurnRecord | None:
+    """Store ``message`` as a new turn and queue it; None when it was already taken.
+
+    Deduplicates on (team, channel, ts) — one message can arrive as app_mention and as
+    message, and Slack retries deliveries — so each user message gets exactly one answer.
+    """
+    store = services.store
+    message_key = f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"
+    if not await store.claim(message_key, ttl_s=DEDUPE_TTL_S):
+        log.info("duplicate delivery of %s ignored", message_key)
+        return None
+    await remember_message_files(services=services, message=message)
+    now = time.time()
+    turn = TurnRecord(
+        id=new_turn_id(),
+        thread_key=message.thread.as_str(),
+        message_ts=message.ts,
+        user=message.user,
+        question=message.text,
+        message_json=message_to_json(message),
+        created_at=now,
+        updated_at=now,
+    )
+    await store.create_turn(turn)
+    runner.spawn(
+        services.slack.add_reaction(channel=message.thread.channel, ts=message.ts, name="eyes")
+    )
+    runner.submit(turn, message)
+    return turn
+
+
+async def remember_shared_files(
+    *,
+    services: Services,
+    thread: ThreadKey,
+    user: str,
+    ts: str,
+    files: tuple[SlackFile, ...],
+    top_level_channel: bool,
+) -> None:
+    """Remember files shared without a question: in their thread, and for top-level channel
+    shares also as the channel's recent files (never for DMs or thread replies)."""
+    for file in files:
+        await services.store.save_file(
+            file_record_for(thread_key=thread.as_str(), file=file, shared_by=user, shared_ts=ts)
+        )
+        if top_level_channel:
+            await services.store.remember_channel_file(
+                ChannelFileRecord(
+                    team=thread.team,
+                    channel=thread.channel,
+                    slack_file_id=file.id,
+                    name=file.name,
+                    size=file.size,
+                    mimetype=file.mimetype,
+                    filetype=file.filetype,
+                    url_private_download=file.url_private_download,
+                    shared_by=user,
+                    shared_ts=ts,
+                    expires_at=time.time() + services.settings.channel_file_ttl_s,
+                )
+            )

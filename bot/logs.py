@@ -1,0 +1,92 @@
+"""Structured logging: one JSON object a line, carrying the Slack event id, the thread, the turn
+id and the engine's request id from context variables, with secrets scrubbed as a last guard."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_CONTEXT_FIELDS = ("event_id", "thread", "turn_id", "request_id")
+_context: dict[str, contextvars.ContextVar[str | None]] = {
+    name: contextvars.ContextVar(f"insightbot_{name}", default=None) for name in _CONTEXT_FIELDS
+}
+
+# Tokens that must never leave the process, whatever a library chose to print.
+_SECRET_PATTERN = re.compile(
+    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{6,}|Bearer\s+[A-Za-z0-9._-]+)"
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with anything shaped like a Slack token, OpenAI key or bearer header masked."""
+    return _SECRET_PATTERN.sub("[redacted]", text)
+
+
+@contextmanager
+def log_context(**values: str | None) -> Iterator[None]:
+    """Attach context (event_id, thread, turn_id, request_id) to every log line inside."""
+    tokens = []
+    for name, value in values.items():
+        if name not in _context:
+            raise ValueError(f"unknown log context field {name!r}")
+        tokens.append((_context[name], _context[name].set(value)))
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def set_log_context(**values: str | None) -> None:
+    """Set context for the rest of the current task (tasks copy the context they start with)."""
+    for name, value in values.items():
+        _context[name].set(value)
+
+
+class ContextFilter(logging.Filter):
+    """Copies the context variables onto each record so formatters and tests can read them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, var in _context.items():
+            if getattr(record, name, None) is None:
+                setattr(record, name, var.get())
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in _CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value:
+                entry[name] = value
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return scrub(json.dumps(entry, ensure_ascii=False))
+
+
+def configure_logging(level: str) -> None:
+    """Route every logger to stderr as JSON lines with context; idempotent."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if getattr(handler, "_insightbot", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    handler._insightbot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    # Bolt and the SDKs log request details at DEBUG; keep them quieter than our own lines.
+    for noisy in ("slack_bolt", "slack_sdk", "openai", "httpx", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))

@@ -1,0 +1,159 @@
+"""The fixed texts the bot shows in Slack, in the user's language (Korean or English).
+
+Pure functions: the language is chosen from the user's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
+def language_of(text: str) -> str:
+    """'ko' when the text contains Hangul, else 'en'."""
+    return "ko" if _HANGUL.search(text or "") else "en"
+
+
+def _pick(lang: str, en: str, ko: str) -> str:
+    return ko if lang == "ko" else en
+
+
+def status_text(lang: str) -> str:
+    return _pick(lang, "is analyzing your data…", "데이터를 분석하고 있어요…")
+
+
+def loading_messages(lang: str) -> list[str]:
+    if lang == "ko":
+        return ["파일을 읽는 중…", "Python 코드를 실행하는 중…", "답변을 정리하는 중…"]
+    return ["Reading your files…", "Running Python…", "Writing the answer…"]
+
+
+def task_title(step: str, lang: str) -> str:
+    titles = {
+        "files": ("Reading files", "파일 읽기"),
+        "python": ("Running Python", "Python 실행"),
+        "answer": ("Writing the answer", "답변 작성"),
+    }
+    en, ko = titles[step]
+    return _pick(lang, en, ko)
+
+
+def queued_in_thread(lang: str) -> str:
+    return _pick(
+        lang,
+        "I'm still working on the previous question in this thread; I'll answer this one next.",
+        "이 스레드의 이전 질문을 처리하는 중이에요. 끝나면 바로 이어서 답할게요.",
+    )
+
+
+def queued_globally(lang: str, position: int) -> str:
+    return _pick(
+        lang,
+        f"Many analyses are running right now; yours is number {position} in line and starts "
+        "automatically.",
+        f"지금 분석이 많이 진행 중이에요. 대기 순서 {position}번째이며, 차례가 되면 자동으로 시작해요.",
+    )
+
+
+def no_files(lang: str, supported: str) -> str:
+    return _pick(
+        lang,
+        "I don't see a data file in this thread or recently in this channel. Attach a file to "
+        f"your message (supported: {supported}) and ask again.",
+        "이 스레드나 채널에서 최근 공유된 데이터 파일을 찾지 못했어요. 메시지에 파일을 첨부해서 "
+        f"다시 물어봐 주세요 (지원 형식: {supported}).",
+    )
+
+
+def empty_question(lang: str) -> str:
+    return _pick(
+        lang,
+        "Give me a summary of this data: its columns, their types, a few key statistics and "
+        "anything that looks unusual.",
+        "이 데이터를 요약해 주세요: 열, 자료형, 주요 통계, 눈에 띄는 점.",
+    )
+
+
+def picked_channel_files(
+    lang: str, picks: Sequence[tuple[str, str | None, str]], others: Sequence[str]
+) -> str:
+    """Say which channel files were picked: (name, user id, shared ts) each, and what else there is."""
+    lines = []
+    for name, user, ts in picks:
+        when = _when(ts)
+        who = f"<@{user}>" if user else _pick(lang, "someone", "누군가")
+        lines.append(
+            _pick(
+                lang,
+                f"No file in this thread, so I'm using *{name}*, shared by {who} on {when}.",
+                f"이 스레드에 파일이 없어서 {who} 님이 {when}에 공유한 *{name}* 파일을 사용할게요.",
+            )
+        )
+    if others:
+        listed = ", ".join(others[:5])
+        lines.append(
+            _pick(
+                lang,
+                f"To use another file instead, name it in your question (recent: {listed}).",
+                f"다른 파일을 쓰려면 질문에 파일 이름을 적어 주세요 (최근 파일: {listed}).",
+            )
+        )
+    return "\n".join(lines)
+
+
+def left_out_files(lang: str, names: Sequence[str], limit: int) -> str:
+    listed = ", ".join(names)
+    return _pick(
+        lang,
+        f"This thread has more files than the sandbox holds ({limit}); I used the newest and left "
+        f"out: {listed}.",
+        f"이 스레드의 파일이 한도({limit}개)보다 많아 최신 파일만 사용했어요. 제외된 파일: {listed}.",
+    )
+
+
+def file_problems(lang: str, problems: Sequence[str]) -> str:
+    header = _pick(lang, "Some files could not be used:", "사용할 수 없는 파일이 있어요:")
+    return header + "\n" + "\n".join(f"• {p}" for p in problems)
+
+
+def failure(lang: str, message: str) -> str:
+    return _pick(lang, f":warning: {message}", f":warning: {message}")
+
+
+def stopped(lang: str, user: str) -> str:
+    return _pick(
+        lang,
+        f"Stopped by <@{user}>. Nothing more will be posted for this question.",
+        f"<@{user}> 님이 분석을 중지했어요.",
+    )
+
+
+def interrupted(lang: str) -> str:
+    return _pick(
+        lang,
+        "Sorry, I was restarted while working on this and could not pick the analysis up again. "
+        "Press Retry to run it again.",
+        "죄송해요, 분석 중에 재시작되어 이어서 진행할 수 없었어요. 다시 시도를 눌러 주세요.",
+    )
+
+
+def unexpected(lang: str) -> str:
+    return _pick(
+        lang,
+        "Something went wrong on my side while answering. Please try again; if it keeps "
+        "happening, tell the person who runs this bot.",
+        "답변하는 중에 문제가 생겼어요. 다시 시도해 주세요. 계속되면 봇 관리자에게 알려 주세요.",
+    )
+
+
+def _when(ts: str) -> str:
+    """Slack's date token: shown in each reader's own time zone, with a UTC fallback."""
+    try:
+        seconds = int(float(ts))
+    except ValueError:
+        return ts
+    fallback = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{seconds}^{{date_short_pretty}} {{time}}|{fallback}>"

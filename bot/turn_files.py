@@ -1,0 +1,240 @@
+"""Steps 2 and 3 of a turn: which files the turn uses, and getting them into the engine.
+
+Files come from the triggering message, the files remembered for the same thread, the thread's
+history (for files shared before the bot was mentioned there), and, only when the thread has no
+file at all, the data files most recently shared at the top level of the same channel. Nothing
+ever comes from another channel, from inside another thread, or from a DM into a channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bot import messages
+from bot.errors import FileProblem, FileUnavailable, UnsupportedFileType
+from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
+from bot.services import Services
+from bot.slack.download import download_file
+from bot.types import FileFacts, IncomingMessage, LocalFile, SlackFile, UploadedFile
+from storage.records import ChannelFileRecord, FileRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CollectedFiles:
+    records: list[FileRecord] = field(default_factory=list)  # oldest shared first
+    notices: list[str] = field(default_factory=list)  # told to the user before the answer
+    problems: list[str] = field(default_factory=list)  # files refused, each naming the file
+
+
+def file_record_for(
+    *, thread_key: str, file: SlackFile, shared_by: str | None, shared_ts: str | None
+) -> FileRecord:
+    return FileRecord(
+        thread_key=thread_key,
+        slack_file_id=file.id,
+        name=file.name,
+        size=file.size,
+        mimetype=file.mimetype,
+        filetype=file.filetype,
+        url_private_download=file.url_private_download,
+        shared_by=shared_by,
+        shared_ts=shared_ts,
+        created_at=time.time(),
+    )
+
+
+async def remember_message_files(*, services: Services, message: IncomingMessage) -> None:
+    """Store the files on ``message`` as belonging to its thread (before any work starts)."""
+    for file in message.files:
+        await services.store.save_file(
+            file_record_for(
+                thread_key=message.thread.as_str(),
+                file=file,
+                shared_by=message.user,
+                shared_ts=message.ts,
+            )
+        )
+
+
+def choose_channel_files(
+    candidates: Sequence[ChannelFileRecord], *, named: Sequence[str]
+) -> list[ChannelFileRecord]:
+    """The channel files to use: the ones the user named, else the newest share's data files."""
+    if named:
+        wanted = {n.casefold() for n in named}
+        return [c for c in candidates if c.name.casefold() in wanted]
+    if not candidates:
+        return []
+    newest_ts = max(c.shared_ts for c in candidates)
+    return [c for c in candidates if c.shared_ts == newest_ts]
+
+
+async def collect_turn_files(
+    *, services: Services, message: IncomingMessage, named: Sequence[str], lang: str
+) -> CollectedFiles:
+    """Every file this turn should use (see the module docstring); no download happens here."""
+    store = services.store
+    thread_key = message.thread.as_str()
+    collected = CollectedFiles(records=await store.thread_files(thread_key))
+    is_reply = message.thread.thread_ts != message.ts
+    if not collected.records and is_reply:
+        # Files shared in this thread before the bot was mentioned (or before a restart).
+        for ts, user, file in await services.slack.thread_files(
+            channel=message.thread.channel, thread_ts=message.thread.thread_ts
+        ):
+            await store.save_file(
+                file_record_for(thread_key=thread_key, file=file, shared_by=user, shared_ts=ts)
+            )
+        collected.records = await store.thread_files(thread_key)
+    if not collected.records and not message.is_dm:
+        candidates = await store.recent_channel_files(
+            team=message.thread.team, channel=message.thread.channel, now=time.time()
+        )
+        picks = choose_channel_files(candidates, named=named)
+        for pick in picks:
+            slack_file = SlackFile(
+                id=pick.slack_file_id,
+                name=pick.name,
+                size=pick.size,
+                mimetype=pick.mimetype,
+                filetype=pick.filetype,
+                url_private_download=pick.url_private_download,
+            )
+            await store.save_file(
+                file_record_for(
+                    thread_key=thread_key,
+                    file=slack_file,
+                    shared_by=pick.shared_by,
+                    shared_ts=pick.shared_ts,
+                )
+            )
+        if picks:
+            others = sorted({c.name for c in candidates} - {p.name for p in picks})
+            collected.notices.append(
+                messages.picked_channel_files(
+                    lang, [(p.name, p.shared_by, p.shared_ts) for p in picks], others
+                )
+            )
+            collected.records = await store.thread_files(thread_key)
+    return collected
+
+
+async def upload_turn_files(
+    *, services: Services, records: Sequence[FileRecord]
+) -> tuple[list[UploadedFile], list[str]]:
+    """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
+
+    Returns the usable files (oldest first) and one message per refused file.
+    """
+    uploaded: list[UploadedFile] = []
+    problems: list[str] = []
+    for record in records:
+        try:
+            uploaded.append(await _uploaded_file_for(services=services, record=record))
+        except FileProblem as problem:
+            log.info("file refused: %s", problem.detail or problem.user_message)
+            problems.append(problem.user_message)
+    return uploaded, problems
+
+
+def _uploaded_from_record(record: FileRecord) -> UploadedFile | None:
+    if not (record.engine_file_id and record.kind and record.sha256):
+        return None
+    facts = FileFacts(
+        kind=record.kind,
+        mime_type=record.mime_type or "application/octet-stream",
+        encoding=record.encoding,
+        delimiter=record.delimiter,
+        note=record.note,
+    )
+    return UploadedFile(
+        key=record.slack_file_id,
+        name=record.name,
+        file_id=record.engine_file_id,
+        size=record.size or 0,
+        sha256=record.sha256,
+        facts=facts,
+        container_path=record.container_path,
+        upload_name=record.upload_name,
+    )
+
+
+async def _uploaded_file_for(*, services: Services, record: FileRecord) -> UploadedFile:
+    cached = _uploaded_from_record(record)
+    if cached is not None:
+        return cached
+    slack_file = await _resolved_slack_file(services=services, record=record)
+    kind = kind_for(
+        name=slack_file.name, mimetype=slack_file.mimetype, filetype=slack_file.filetype
+    )
+    if kind is None:
+        raise UnsupportedFileType(
+            f"*{slack_file.name}* is not a file type I can analyse. "
+            f"Supported: {supported_types_text()}.",
+            file_name=slack_file.name,
+        )
+    with tempfile.TemporaryDirectory(dir=services.workdir) as scratch:
+        path = await download_file(
+            session=services.http,
+            file=slack_file,
+            token=services.bot_token,
+            dest_dir=Path(scratch),
+            max_bytes=services.settings.max_file_bytes,
+        )
+        # Reading the head and hashing the whole file take real time: keep them off the loop.
+        facts = await asyncio.to_thread(inspect_file, path, name=slack_file.name, declared_kind=kind)
+        digest = await asyncio.to_thread(sha256_of, path)
+        local = LocalFile(
+            key=slack_file.id,
+            name=slack_file.name,
+            path=path,
+            size=path.stat().st_size,
+            sha256=digest,
+            facts=facts,
+        )
+        result = await services.engine.upload_file(local)
+    await services.store.save_file(
+        replace(
+            record,
+            name=slack_file.name,
+            size=local.size,
+            sha256=local.sha256,
+            kind=facts.kind,
+            mime_type=facts.mime_type,
+            encoding=facts.encoding,
+            delimiter=facts.delimiter,
+            note=facts.note,
+            engine_file_id=result.file_id,
+            upload_name=result.upload_name,
+        )
+    )
+    return result
+
+
+async def _resolved_slack_file(*, services: Services, record: FileRecord) -> SlackFile:
+    """The file with a download URL: Slack Connect stubs and old records ask files.info."""
+    if record.url_private_download:
+        return SlackFile(
+            id=record.slack_file_id,
+            name=record.name,
+            size=record.size,
+            mimetype=record.mimetype,
+            filetype=record.filetype,
+            url_private_download=record.url_private_download,
+        )
+    info = await services.slack.file_info(record.slack_file_id)
+    if info is None or not info.url_private_download:
+        raise FileUnavailable(
+            f"*{record.name or record.slack_file_id}* was deleted or is no longer visible to me. "
+            "Share it again in this thread.",
+            file_name=record.name or record.slack_file_id,
+        )
+    return info

@@ -1,0 +1,135 @@
+"""The one app builder for both modes, and the two ways to run it.
+
+`insightbot run` → Socket Mode (no public URL); `insightbot serve` → HTTP (`POST /slack/events`,
+`GET /healthz`). Both build the same AsyncApp with the same listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.bootstrap import open_services
+from bot.config import Settings
+from bot.engines.base import Engine
+from bot.recovery import recover_unfinished_turns
+from bot.runner import TurnRunner
+from bot.services import Services
+from handlers.listeners import register
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningBot:
+    app: AsyncApp
+    services: Services
+    runner: TurnRunner
+
+
+def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> AsyncApp:
+    """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures."""
+    settings = services.settings
+    signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
+    app = AsyncApp(
+        client=services.slack.client,
+        signing_secret=signing_secret,
+        request_verification_enabled=http_mode,
+        # setStatus and streaming are called by our gateway, not through listener arguments.
+        attaching_conversation_kwargs_enabled=False,
+    )
+    register(app, services=services, runner=runner)
+    return app
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, *, http_mode: bool, engine: Engine | None = None
+) -> AsyncIterator[RunningBot]:
+    """Open services, build the app, pick up unfinished turns; drain on exit."""
+    async with open_services(settings, engine=engine) as services:
+        runner = TurnRunner(services=services, max_concurrent=settings.max_concurrent_runs)
+        app = build_app(services=services, runner=runner, http_mode=http_mode)
+        await recover_unfinished_turns(services=services, runner=runner)
+        try:
+            yield RunningBot(app=app, services=services, runner=runner)
+        finally:
+            await runner.drain(settings.drain_s)
+
+
+def web_application(bot: RunningBot) -> web.Application:
+    """aiohttp app: POST /slack/events (events and interactivity), GET /healthz."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        if bot.runner.closing:
+            return web.Response(status=503, text="shutting down")
+        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": not bot.runner.closing})
+
+    application = web.Application()
+    application.router.add_post("/slack/events", slack_events)
+    application.router.add_get("/healthz", healthz)
+    return application
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _start_site(application: web.Application, host: str, port: int) -> web.AppRunner:
+    app_runner = web.AppRunner(application, access_log=None)
+    await app_runner.setup()
+    await web.TCPSite(app_runner, host, port).start()
+    return app_runner
+
+
+async def serve_http(settings: Settings, *, host: str, port: int) -> None:
+    """Run in HTTP mode until SIGTERM/SIGINT, then drain."""
+    settings.require("slack_signing_secret")
+    async with running_bot(settings, http_mode=True) as bot:
+        site = await _start_site(web_application(bot), host, port)
+        log.info("listening on http://%s:%s/slack/events", host, port)
+        try:
+            await _wait_for_signal()
+        finally:
+            await site.cleanup()
+
+
+async def run_socket_mode(settings: Settings) -> None:
+    """Run in Socket Mode until SIGTERM/SIGINT, then drain."""
+    settings.require("slack_app_token")
+    assert settings.slack_app_token is not None
+    async with running_bot(settings, http_mode=False) as bot:
+        handler = AsyncSocketModeHandler(
+            bot.app,
+            app_token=settings.slack_app_token.reveal(),
+            web_client=bot.services.slack.client,
+        )
+        health = None
+        if settings.health_port:
+            health = await _start_site(web_application(bot), "0.0.0.0", settings.health_port)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack in Socket Mode")
+        try:
+            await _wait_for_signal()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            if health is not None:
+                await health.cleanup()

@@ -1,0 +1,69 @@
+"""The global middleware that stores a user's message before Bolt acknowledges its event.
+
+Bolt acknowledges an event before the listener runs, and Slack never redelivers an acknowledged
+event; a global middleware runs before that, so whatever we accept here is already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.intake import accept_message, remember_shared_files
+from bot.logs import log_context
+from bot.runner import TurnRunner
+from bot.services import Services
+from handlers.parse import (
+    channel_file_share_for,
+    incoming_message_for,
+    unmentioned_reply_thread_for,
+)
+
+log = logging.getLogger(__name__)
+
+_MESSAGE_EVENTS = frozenset({"app_mention", "message"})
+
+
+def intake_middleware(*, services: Services, runner: TurnRunner) -> Callable[..., Awaitable[Any]]:
+    async def intake(
+        body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        if isinstance(event, dict) and event.get("type") in _MESSAGE_EVENTS:
+            with log_context(event_id=body.get("event_id")):
+                await _take(services=services, runner=runner, body=body, context=context)
+        return await next_()
+
+    return intake
+
+
+async def _take(
+    *, services: Services, runner: TurnRunner, body: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    bot_user_id = context.bot_user_id or ""
+    answered = None
+    reply_thread = unmentioned_reply_thread_for(body=body, bot_user_id=bot_user_id)
+    if reply_thread is not None:
+        # A reply without a mention counts only in a thread the bot has answered.
+        thread = await services.store.get_thread(reply_thread.as_str())
+        answered = thread is not None and thread.bot_answered
+    message = incoming_message_for(body=body, bot_user_id=bot_user_id, answered_thread=answered)
+    if message is None:
+        share = channel_file_share_for(body=body, bot_user_id=bot_user_id)
+        if share is not None:
+            thread_key, user, files = share
+            await remember_shared_files(
+                services=services,
+                thread=thread_key,
+                user=user,
+                ts=thread_key.thread_ts,
+                files=files,
+                top_level_channel=True,
+            )
+        return
+    if runner.closing:
+        log.info("shutting down: message stored for the next start")
+    await accept_message(services=services, runner=runner, message=message)

@@ -1,0 +1,67 @@
+"""Bolt listeners: acknowledge every subscribed event, and route button clicks.
+
+Messages are taken in by the intake middleware (handlers/intake.py) before the ack; the event
+listeners here exist so that every subscribed event is answered 200 (an unhandled event is
+answered 404, and Slack redelivers it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.actions import retry_turn, show_code, stop_turn
+from bot.answer import RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
+from bot.runner import TurnRunner
+from bot.services import Services
+from handlers.intake import intake_middleware
+from handlers.manifest_facts import EVENT_TYPES_HANDLED
+from handlers.parse import action_for
+
+log = logging.getLogger(__name__)
+
+# Event types Bolt dispatches on (manifest "message.im" etc. all arrive as "message").
+HANDLED_EVENT_TYPES = tuple(sorted(set(EVENT_TYPES_HANDLED.values())))
+
+
+async def _acknowledge(ack: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Nothing to do: the intake middleware already took the message in."""
+
+
+def register(app: AsyncApp, *, services: Services, runner: TurnRunner) -> None:
+    app.use(intake_middleware(services=services, runner=runner))
+    for event_type in HANDLED_EVENT_TYPES:
+        app.event(event_type)(_acknowledge)
+
+    async def on_show_code(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        request = action_for(body=body)
+        if request is not None:
+            runner.spawn(show_code(services=services, turn_id=request.value, user=request.user))
+
+    async def on_stop(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        request = action_for(body=body)
+        if request is not None:
+            runner.spawn(
+                stop_turn(
+                    services=services, runner=runner, turn_id=request.value, user=request.user
+                )
+            )
+
+    async def on_retry(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        request = action_for(body=body)
+        if request is not None:
+            runner.spawn(
+                retry_turn(
+                    services=services, runner=runner, turn_id=request.value, user=request.user
+                )
+            )
+
+    app.action(SHOW_CODE_ACTION)(on_show_code)
+    app.action(STOP_ACTION)(on_stop)
+    app.action(RETRY_ACTION)(on_retry)
