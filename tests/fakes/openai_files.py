@@ -270,7 +270,7 @@ async def cancel_upload(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- models
 
 
-MODELS = ("gpt-5.6", "gpt-5.4", "gpt-4.1")
+MODELS = ("gpt-5.6", "gpt-5.5", "gpt-5.4", "gpt-4.1")
 
 
 def _model_json(model_id: str) -> Json:
