@@ -112,20 +112,28 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
             await site.cleanup()
 
 
+async def connect_socket_mode(bot: RunningBot, settings: Settings) -> AsyncSocketModeHandler:
+    """Open the Socket Mode connection (apps.connections.open on SLACK_API_URL, then the
+    websocket it names); close it with ``close_async()``."""
+    settings.require("slack_app_token")
+    assert settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(
+        bot.app,
+        app_token=settings.slack_app_token.reveal(),
+        web_client=bot.services.slack.client,
+    )
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    return handler
+
+
 async def run_socket_mode(settings: Settings) -> None:
     """Run in Socket Mode until SIGTERM/SIGINT, then drain."""
     settings.require("slack_app_token")
-    assert settings.slack_app_token is not None
     async with running_bot(settings, http_mode=False) as bot:
-        handler = AsyncSocketModeHandler(
-            bot.app,
-            app_token=settings.slack_app_token.reveal(),
-            web_client=bot.services.slack.client,
-        )
         health = None
         if settings.health_port:
             health = await _start_site(web_application(bot), "0.0.0.0", settings.health_port)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        handler = await connect_socket_mode(bot, settings)
         log.info("connected to Slack in Socket Mode")
         try:
             await _wait_for_signal()

@@ -21,9 +21,7 @@ from tests.fakes.slack_payloads import event_callback
 from tests.fakes.slack_server import FakeSlack
 
 
-def settings_for(
-    slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: str
-) -> Settings:
+def settings_for(slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: str) -> Settings:
     env = {
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_APP_TOKEN": slack.app_token,
@@ -49,11 +47,18 @@ class Harness:
     http: aiohttp.ClientSession
 
     async def post_signed(
-        self, body: str, *, content_type: str = "application/json", headers: dict[str, str] | None = None, timestamp: int | None = None
+        self,
+        body: str,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
     ) -> aiohttp.ClientResponse:
         signed = self.slack.sign(body, timestamp=timestamp) if timestamp else self.slack.sign(body)
         all_headers = {"Content-Type": content_type, **signed, **(headers or {})}
-        async with self.http.post(self.events_url, data=body.encode(), headers=all_headers) as response:
+        async with self.http.post(
+            self.events_url, data=body.encode(), headers=all_headers
+        ) as response:
             await response.read()
             return response
 

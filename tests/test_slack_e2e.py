@@ -7,10 +7,10 @@ import json
 import time
 from pathlib import Path
 
-from tests.fakes.slack_payloads import app_mention, as_app_mention, block_actions, message
+from tests.fakes.slack_payloads import as_app_mention, block_actions, message
 from tests.harness import Harness, harness
 
-CSV = "region,amount\nSeoul,100\nBusan,200\nDaegu,300\n".encode()
+CSV = b"region,amount\nSeoul,100\nBusan,200\nDaegu,300\n"
 KOREAN_CSV = "지역,매출\n서울,100\n부산,200\n대구,300\n".encode("cp949")
 
 
@@ -44,7 +44,9 @@ async def test_mention_with_csv_answers_in_the_thread_with_a_chart(tmp_path: Pat
         assert statuses and statuses[0] and statuses[-1] == ""
         assert "eyes" not in h.slack.reactions("C1", event["ts"])
         # Nothing went anywhere else.
-        assert h.slack.channel_messages("C1") == [m for m in h.slack.channel_messages("C1") if not m.bot]
+        assert h.slack.channel_messages("C1") == [
+            m for m in h.slack.channel_messages("C1") if not m.bot
+        ]
 
 
 async def test_dm_with_a_korean_cp949_file_is_answered_under_the_message(tmp_path: Path) -> None:
@@ -59,17 +61,23 @@ async def test_dm_with_a_korean_cp949_file_is_answered_under_the_message(tmp_pat
         assert any("3 rows, total 600" in text for text in answers), answers
         # The bytes reached the sandbox unchanged, and the model was told the encoding.
         stored = [
-            h.openai.file_bytes(fid) for fid in h.openai.files if h.openai.file_bytes(fid) == KOREAN_CSV
+            h.openai.file_bytes(fid)
+            for fid in h.openai.files
+            if h.openai.file_bytes(fid) == KOREAN_CSV
         ]
         assert stored, "the CP949 bytes were changed on the way"
-        instructions = json.dumps([r.json for r in h.openai.requests_to("POST", "/v1/responses")], ensure_ascii=False)
+        instructions = json.dumps(
+            [r.json for r in h.openai.requests_to("POST", "/v1/responses")], ensure_ascii=False
+        )
         assert "cp949" in instructions
 
 
 async def test_follow_up_reuses_the_conversation_and_the_uploaded_files(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         file = h.slack.add_file(name="sales.csv", content=CSV)
-        first = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> summary", files=[file])
+        first = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> summary", files=[file]
+        )
         await h.send_event(as_app_mention(first))
         await h.settle()
         follow = h.slack.post_user_message(
@@ -82,14 +90,20 @@ async def test_follow_up_reuses_the_conversation_and_the_uploaded_files(tmp_path
         assert sum("3 rows, total 600" in text for text in answers) == 2, answers
         assert len(h.openai.requests_to("POST", "/v1/conversations")) == 1
         assert len(h.openai.requests_to("POST", "/v1/files")) == 1
-        conversations = {r.json["conversation"] for r in h.openai.requests_to("POST", "/v1/responses") if r.json}
+        conversations = {
+            r.json["conversation"] for r in h.openai.requests_to("POST", "/v1/responses") if r.json
+        }
         assert len(conversations) == 1
 
 
-async def test_reply_without_mention_in_a_thread_the_bot_never_answered_is_ignored(tmp_path: Path) -> None:
+async def test_reply_without_mention_in_a_thread_the_bot_never_answered_is_ignored(
+    tmp_path: Path,
+) -> None:
     async with harness(tmp_path) as h:
         root = h.slack.post_user_message(channel="C1", user="U1", text="lunch?")
-        reply = h.slack.post_user_message(channel="C1", user="U2", text="sure", thread_ts=root["ts"])
+        reply = h.slack.post_user_message(
+            channel="C1", user="U2", text="sure", thread_ts=root["ts"]
+        )
         assert await h.send_event(message(**_fields(root))) == 200
         assert await h.send_event(reply) == 200
         await h.settle()
@@ -104,7 +118,9 @@ def _fields(event: dict[str, object]) -> dict[str, object]:
 async def test_retries_and_double_delivery_give_exactly_one_answer(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         file = h.slack.add_file(name="sales.csv", content=CSV)
-        event = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> total?", files=[file])
+        event = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> total?", files=[file]
+        )
         statuses = await asyncio.gather(
             h.send_event(event, event_id="Ev1"),
             h.send_event(as_app_mention(event), event_id="Ev2"),
@@ -120,7 +136,14 @@ async def test_retries_and_double_delivery_give_exactly_one_answer(tmp_path: Pat
 async def test_forged_or_stale_signatures_are_refused_and_do_no_work(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         event = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> hi")
-        body = json.dumps({"type": "event_callback", "team_id": "T0FAKE", "event_id": "Ev9", "event": as_app_mention(event)})
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0FAKE",
+                "event_id": "Ev9",
+                "event": as_app_mention(event),
+            }
+        )
         forged = await h.http.post(
             h.events_url,
             data=body,
@@ -154,10 +177,17 @@ async def test_two_threads_at_once_stay_isolated(tmp_path: Path) -> None:
 
 async def test_unsupported_and_unavailable_files_get_a_message_naming_them(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
-        exe = h.slack.add_file(name="setup.exe", content=b"MZ\x90\x00", mimetype="application/octet-stream", filetype="binary")
+        exe = h.slack.add_file(
+            name="setup.exe",
+            content=b"MZ\x90\x00",
+            mimetype="application/octet-stream",
+            filetype="binary",
+        )
         gone = h.slack.add_file(name="old.csv", content=CSV)
         h.slack.delete_file(gone["id"])
-        event = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> analyse", files=[exe, gone])
+        event = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> analyse", files=[exe, gone]
+        )
         await h.send_event(as_app_mention(event))
         await h.settle()
         text = "\n".join(bot_texts(h, "C1", event["ts"]))
@@ -167,16 +197,25 @@ async def test_unsupported_and_unavailable_files_get_a_message_naming_them(tmp_p
         assert h.openai.requests_to("POST", "/v1/responses") == []
 
 
-async def test_question_without_files_uses_the_channels_latest_top_level_file(tmp_path: Path) -> None:
+async def test_question_without_files_uses_the_channels_latest_top_level_file(
+    tmp_path: Path,
+) -> None:
     async with harness(tmp_path) as h:
         file = h.slack.add_file(name="q3.csv", content=CSV, user="U7")
         share = h.slack.post_user_message(channel="C1", user="U7", text="Q3 numbers", files=[file])
         assert await h.send_event(share) == 200
         other = h.slack.add_file(name="secret.csv", content=b"a,b\n1,999\n")
-        in_thread = h.slack.post_user_message(channel="C1", user="U8", text="private", files=[other], thread_ts=share["ts"])
+        in_thread = h.slack.post_user_message(
+            channel="C1", user="U8", text="private", files=[other], thread_ts=share["ts"]
+        )
         assert await h.send_event(in_thread) == 200
         dm_file = h.slack.add_file(name="dm.csv", content=b"a,b\n1,5\n")
-        assert await h.send_event(h.slack.post_user_message(channel="D9", user="U7", text="x", files=[dm_file])) == 200
+        assert (
+            await h.send_event(
+                h.slack.post_user_message(channel="D9", user="U7", text="x", files=[dm_file])
+            )
+            == 200
+        )
         await h.settle()
         ask = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> what is the total?")
         await h.send_event(as_app_mention(ask))
@@ -190,18 +229,31 @@ async def test_question_without_files_uses_the_channels_latest_top_level_file(tm
 async def test_show_code_posts_the_code_that_ran(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         file = h.slack.add_file(name="sales.csv", content=CSV)
-        event = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> total", files=[file])
+        event = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> total", files=[file]
+        )
         await h.send_event(as_app_mention(event))
         await h.settle()
         answer = next(m for m in h.slack.thread("C1", event["ts"]) if m.bot and "3 rows" in m.text)
         button = next(
-            el for block in answer.blocks if block.get("type") == "actions" for el in block["elements"]
+            el
+            for block in answer.blocks
+            if block.get("type") == "actions"
+            for el in block["elements"]
         )
         assert button["action_id"] == "show_code"
         payload = block_actions(
-            action_id="show_code", value=button["value"], user="U1", channel="C1",
-            message_ts=answer.ts, thread_ts=event["ts"],
+            action_id="show_code",
+            value=button["value"],
+            user="U1",
+            channel="C1",
+            message_ts=answer.ts,
+            thread_ts=event["ts"],
         )
         assert await h.click(payload) == 200
         await h.settle()
-        assert any("pandas" in m.text or "import" in m.text for m in h.slack.thread("C1", event["ts"]) if m.bot and m.ts != answer.ts)
+        assert any(
+            "pandas" in m.text or "import" in m.text
+            for m in h.slack.thread("C1", event["ts"])
+            if m.bot and m.ts != answer.ts
+        )
