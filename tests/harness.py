@@ -83,9 +83,9 @@ class Harness:
         response = await self.post_signed(body, content_type="application/x-www-form-urlencoded")
         return response.status
 
-    async def settle(self, timeout: float = 20.0) -> None:
+    async def settle(self, wait_s: float = 20.0) -> None:
         """Wait until the bot has finished every turn it started."""
-        await asyncio.wait_for(self.bot.runner.wait_idle(), timeout)
+        await asyncio.wait_for(self.bot.runner.wait_idle(), wait_s)
 
 
 @asynccontextmanager
