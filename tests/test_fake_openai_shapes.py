@@ -38,7 +38,18 @@ from pydantic import BaseModel, TypeAdapter
 
 from tests.fakes.openai_server import FakeOpenAI
 
-SPEC = Path("/work/shared/reference/openai-openapi.yml")
+# The official spec sits in shared/reference/ beside the checkout (it is not vendored here).
+SPEC = next(
+    (
+        candidate
+        for candidate in (
+            Path(__file__).resolve().parents[2] / "shared/reference/openai-openapi.yml",
+            Path("/work/shared/reference/openai-openapi.yml"),
+        )
+        if candidate.exists()
+    ),
+    Path("shared/reference/openai-openapi.yml"),
+)
 CSV = b"region,amount\nnorth,100\nsouth,200\neast,300\n"
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
 ITEM_ADAPTER: TypeAdapter[Any] = TypeAdapter(ConversationItem)
