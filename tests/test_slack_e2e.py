@@ -32,7 +32,7 @@ async def test_mention_with_csv_answers_in_the_thread_with_a_chart(tmp_path: Pat
         await h.settle()
 
         answers = bot_texts(h, "C1", event["ts"])
-        assert any("3 rows, total 600" in text for text in answers), answers
+        assert sum(text.count("3 rows, total 600") for text in answers) == 1, answers
         assert not any("sandbox:" in text for text in answers)
         charts = uploaded_files(h, "C1", event["ts"])
         assert len(charts) == 1

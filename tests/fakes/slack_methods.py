@@ -177,6 +177,9 @@ class WebMethods(FileMethods):
             message.text = text
         if "blocks" in args or "markdown_text" in args:
             message.blocks = blocks
+        if message.stream_state is not None and "blocks" in args:
+            # An update replaces a stopped stream's content, as in Slack's clients.
+            message.stream_state = "updated"
         message.edited_ts = self.next_ts()
         rendered = self.render_message(message)
         return {

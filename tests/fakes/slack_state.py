@@ -232,7 +232,7 @@ def decode_cursor(cursor: str) -> int:
 
 def seen_text(message: StoredMessage) -> str:
     """Plain text of what a reader sees: streamed text, or blocks over the fallback ``text``."""
-    if message.stream_state is not None:
+    if message.stream_state not in (None, "updated"):
         parts = [message.text] if message.text else []
         if message.blocks:
             parts.append(blocks_text(message.blocks))
