@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 _CONTEXT_FIELDS = ("event_id", "thread", "turn_id", "request_id")
+# LogRecord already has ``thread`` (the OS thread id): the Slack thread goes on ``slack_thread``.
+_RECORD_ATTRIBUTE = {"thread": "slack_thread"}
 _context: dict[str, contextvars.ContextVar[str | None]] = {
     name: contextvars.ContextVar(f"insightbot_{name}", default=None) for name in _CONTEXT_FIELDS
 }
@@ -53,8 +55,9 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         for name, var in _context.items():
-            if getattr(record, name, None) is None:
-                setattr(record, name, var.get())
+            attribute = _RECORD_ATTRIBUTE.get(name, name)
+            if getattr(record, attribute, None) is None:
+                setattr(record, attribute, var.get())
         return True
 
 
@@ -67,7 +70,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for name in _CONTEXT_FIELDS:
-            value = getattr(record, name, None)
+            value = getattr(record, _RECORD_ATTRIBUTE.get(name, name), None)
             if value:
                 entry[name] = value
         if record.exc_info:

@@ -37,6 +37,7 @@ from bot.engines.openai_follow import (
 from bot.engines.openai_sandbox import live_container, prepare_sandbox
 from bot.engines.openai_stream import StreamTranslator
 from bot.errors import EngineError, OutcomeUnknown
+from bot.logs import set_log_context
 from bot.types import (
     ConversationReplaced,
     EngineEvent,
@@ -179,6 +180,7 @@ class TurnRun:
             metadata={"insightbot_turn": self.turn_id[:512]},
         )
         self.translator.request_id = stream.response.headers.get("x-request-id")
+        set_log_context(request_id=self.translator.request_id)
         log.info(
             "turn %s: response stream opened (request %s)", self.turn_id, self.translator.request_id
         )

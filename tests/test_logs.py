@@ -1,0 +1,36 @@
+"""Logs carry the Slack event, thread, turn and engine request ids — and never a secret."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.logs import ContextFilter, JsonFormatter
+from tests.fakes.slack_payloads import as_app_mention
+from tests.harness import harness
+
+
+async def test_turn_logs_carry_context_and_no_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.handler.addFilter(ContextFilter())
+    with caplog.at_level(logging.DEBUG, logger="bot"):
+        async with harness(tmp_path) as h:
+            file = h.slack.add_file(name="sales.csv", content=b"a,b\n1,2\n")
+            event = h.slack.post_user_message(
+                channel="C1", user="U1", text="<@UBOT> total", files=[file]
+            )
+            await h.send_event(as_app_mention(event), event_id="EvLOG1")
+            await h.settle()
+    turn_lines = [r for r in caplog.records if getattr(r, "turn_id", None)]
+    assert turn_lines, "no log line carried the turn id"
+    assert all(r.slack_thread == f"T0FAKE:C1:{event['ts']}" for r in turn_lines)  # type: ignore[attr-defined]
+    assert any(getattr(r, "event_id", None) == "EvLOG1" for r in caplog.records)
+    assert any(getattr(r, "request_id", None) for r in caplog.records), (
+        "no engine request id logged"
+    )
+    formatted = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    for secret in (h.slack.bot_token, h.slack.app_token, h.openai.api_key, h.slack.signing_secret):
+        assert secret not in formatted
