@@ -257,3 +257,86 @@ async def test_show_code_posts_the_code_that_ran(tmp_path: Path) -> None:
             for m in h.slack.thread("C1", event["ts"])
             if m.bot and m.ts != answer.ts
         )
+
+
+async def test_mention_in_a_thread_uses_files_shared_there_before_the_bot_was_asked(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        file = h.slack.add_file(name="early.csv", content=CSV)
+        # Shared before the bot was in the channel: no event ever reached it.
+        root = h.slack.post_user_message(channel="C1", user="U3", text="numbers", files=[file])
+        ask = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> total please", thread_ts=root["ts"]
+        )
+        await h.send_event(as_app_mention(ask))
+        await h.settle()
+        assert h.slack.calls_to("conversations.replies")
+        text = "\n".join(bot_texts(h, "C1", root["ts"]))
+        assert "early.csv: 3 rows, total 600" in text
+
+
+async def test_slack_connect_file_stub_is_resolved_with_files_info(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        stub = h.slack.add_file(name="partner.csv", content=CSV, connect_stub=True)
+        assert "url_private_download" not in stub
+        event = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> total?", files=[stub]
+        )
+        await h.send_event(as_app_mention(event))
+        await h.settle()
+        assert h.slack.calls_to("files.info")
+        assert any("3 rows, total 600" in t for t in bot_texts(h, "C1", event["ts"]))
+
+
+async def test_healthz_answers_ok(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        async with h.http.get(h.events_url.replace("/slack/events", "/healthz")) as response:
+            assert response.status == 200
+            assert (await response.json())["ok"] is True
+
+
+async def test_markdown_table_becomes_a_slack_table_block(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        file = h.slack.add_file(name="sales.csv", content=CSV)
+        event = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> totals as a table", files=[file]
+        )
+        await h.send_event(as_app_mention(event))
+        await h.settle()
+        blocks = [b for m in h.slack.thread("C1", event["ts"]) if m.bot for b in m.blocks]
+        tables = [b for b in blocks if b["type"] == "table"]
+        assert len(tables) == 1
+        cells = [cell["text"] for row in tables[0]["rows"] for cell in row]
+        assert "sales.csv" in cells and "600" in cells
+
+
+async def test_a_long_answer_is_split_across_messages_without_losing_text(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        file = h.slack.add_file(name="sales.csv", content=CSV)
+        event = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> long answer please", files=[file]
+        )
+        await h.send_event(as_app_mention(event))
+        await h.settle()
+        model_text = h.openai.model_calls[-1]
+        parts = [m for m in h.slack.thread("C1", event["ts"]) if m.bot and m.blocks]
+        assert len(parts) >= 3
+        posted = "\n".join(
+            b.get("text", "") for m in parts for b in m.blocks if b["type"] == "markdown"
+        )
+        # Every word of the answer arrives, in order (splits only fall between words).
+        assert posted.split() == _final_text(h).split()
+        assert len(posted) > 25_000
+        assert "long answer" in model_text.question
+
+
+def _final_text(h: Harness) -> str:
+    response = list(h.openai.responses.values())[-1]
+    return "".join(
+        part["text"]
+        for item in response.output
+        if item.get("type") == "message"
+        for part in item["content"]
+        if part.get("type") == "output_text"
+    )
