@@ -34,6 +34,7 @@ def loading_messages(lang: str) -> list[str]:
 def task_title(step: str, lang: str) -> str:
     titles = {
         "files": ("Reading files", "파일 읽기"),
+        "start": ("Starting the analysis", "분석 시작"),
         "python": ("Running Python", "Python 실행"),
         "answer": ("Writing the answer", "답변 작성"),
     }
@@ -128,6 +129,74 @@ def stopped(lang: str, user: str) -> str:
         lang,
         f"Stopped by <@{user}>. Nothing more will be posted for this question.",
         f"<@{user}> 님이 분석을 중지했어요.",
+    )
+
+
+def working(lang: str) -> str:
+    return _pick(
+        lang,
+        "Working on it; the answer will appear in this thread. Press Stop to cancel.",
+        "분석 중이에요. 답변은 이 스레드에 올라와요. 취소하려면 중지를 누르세요.",
+    )
+
+
+def stop_label(lang: str) -> str:
+    return _pick(lang, "Stop", "중지")
+
+
+def retry_label(lang: str) -> str:
+    return _pick(lang, "Retry", "다시 시도")
+
+
+def show_code_label(lang: str) -> str:
+    return _pick(lang, "Show code", "코드 보기")
+
+
+def retrying(lang: str, user: str) -> str:
+    return _pick(lang, f"Trying again, as <@{user}> asked…", f"<@{user}> 님의 요청으로 다시 시도하는 중…")
+
+
+def not_allowed_to_stop(lang: str, asker: str) -> str:
+    return _pick(
+        lang,
+        f"Only <@{asker}> (who asked) or an admin of this bot can stop this analysis.",
+        f"이 분석은 질문한 <@{asker}> 님이나 봇 관리자만 중지할 수 있어요.",
+    )
+
+
+def already_finished(lang: str) -> str:
+    return _pick(lang, "That analysis has already finished.", "그 분석은 이미 끝났어요.")
+
+
+def no_code(lang: str) -> str:
+    return _pick(lang, "No code ran for this answer.", "이 답변에는 실행된 코드가 없어요.")
+
+
+def timed_out(lang: str, limit_s: float) -> str:
+    minutes = max(1, round(limit_s / 60))
+    return _pick(
+        lang,
+        f"The analysis took longer than {minutes} min, so I stopped it. Try a narrower question, "
+        "or press Retry to run it again.",
+        f"분석이 {minutes}분을 넘겨서 중지했어요. 질문 범위를 좁히거나 다시 시도를 눌러 주세요.",
+    )
+
+
+def outcome_unknown_after_restart(lang: str) -> str:
+    return _pick(
+        lang,
+        "Sorry, I was restarted just as the analysis was starting, and I cannot tell whether it "
+        "ran. Press Retry to run it.",
+        "죄송해요, 분석을 시작하는 순간 재시작되어 실행 여부를 알 수 없어요. 다시 시도를 눌러 주세요.",
+    )
+
+
+def artifacts_not_posted(lang: str, names: Sequence[str]) -> str:
+    listed = ", ".join(names)
+    return _pick(
+        lang,
+        f"Slack did not accept these files from the analysis: {listed}. Ask again to get them.",
+        f"분석 결과 파일을 Slack에 올리지 못했어요: {listed}. 다시 질문하면 다시 만들어 드릴게요.",
     )
 
 

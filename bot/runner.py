@@ -2,22 +2,26 @@
 tracked and drained on shutdown.
 
 A message arriving while its thread is busy waits in that thread's queue (with a short notice);
-turns beyond the global limit wait in arrival order, and their threads show their position.
+turns beyond the global limit wait in arrival order, and their threads show their position,
+updated as the line moves. Turns resumed after a restart take a slot without waiting: their
+engine runs are already going.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import deque
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import messages
+from bot.errors import InsightbotError
 from bot.logs import set_log_context
 from bot.services import Services
-from bot.turn import TurnControl, run_turn
+from bot.turn import TurnControl, resume_turn, run_turn
 from bot.types import IncomingMessage
 from storage.records import QUEUED, TurnRecord
 
@@ -26,22 +30,44 @@ log = logging.getLogger(__name__)
 MAX_QUEUE_NOTICE_UPDATES = 20  # positions beyond this are not re-announced on every move
 
 
-@dataclass
-class _Waiting:
+@dataclass(eq=False)
+class _Job:
     turn: TurnRecord
     message: IncomingMessage
+    resume: bool = False
+    notice_ts: str | None = None  # the "waiting for this thread" notice
+
+
+@dataclass(eq=False)
+class _Waiting:
+    """A turn waiting for a global slot; ``granted`` resolves when it may run."""
+
+    job: _Job
+    granted: asyncio.Future[None]
     notice_ts: str | None = None
+    shown_position: int | None = None
+
+
+@dataclass
+class _Slots:
+    """A FIFO slot pool: ``in_use`` may exceed ``limit`` only for resumed turns."""
+
+    limit: int
+    in_use: int = 0
+    waiting: list[_Waiting] = field(default_factory=list)
 
 
 class TurnRunner:
     def __init__(self, *, services: Services, max_concurrent: int) -> None:
         self._services = services
-        self._slots = asyncio.Semaphore(max_concurrent)
-        self._queues: dict[str, deque[tuple[TurnRecord, IncomingMessage]]] = {}
-        self._busy_threads: set[str] = set()
+        self._slots = _Slots(limit=max_concurrent)
+        self._queues: dict[str, deque[_Job]] = {}
         self._controls: dict[str, tuple[TurnControl, str]] = {}  # turn id -> (control, asker)
-        self._waiting: list[_Waiting] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._refresh_lock = asyncio.Lock()
         self._closing = False
 
     # ------------------------------------------------------------ public
@@ -50,19 +76,23 @@ class TurnRunner:
     def closing(self) -> bool:
         return self._closing
 
-    def submit(self, turn: TurnRecord, message: IncomingMessage) -> None:
-        """Queue ``turn`` on its thread; starts a worker for the thread if none runs."""
+    def submit(self, turn: TurnRecord, message: IncomingMessage, *, resume: bool = False) -> None:
+        """Queue ``turn`` on its thread; starts a worker for the thread if none runs.
+
+        ``resume`` follows the engine run a previous process started instead of starting one.
+        While shutting down nothing is queued: the stored turn is picked up on the next start.
+        """
         if self._closing:
-            log.info("not starting a turn while shutting down; it resumes on the next start")
+            log.info("not starting turn %s while shutting down; it resumes on the next start", turn.id)
             return
         key = message.thread.as_str()
-        queue = self._queues.setdefault(key, deque())
-        queue.append((turn, message))
-        if key in self._busy_threads:
-            self.spawn(self._announce_thread_queue(message))
-            self.spawn(self._services.store.update_turn(turn.id, status=QUEUED))
+        job = _Job(turn=turn, message=message, resume=resume)
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append(job)
+            self.spawn(self._announce_thread_queue(job))
             return
-        self._busy_threads.add(key)
+        self._queues[key] = deque([job])
         self.spawn(self._thread_worker(key))
 
     def request_stop(self, *, turn_id: str, user: str) -> bool:
@@ -71,13 +101,22 @@ class TurnRunner:
         if entry is None:
             return False
         control, _asker = entry
-        control.stopped_by = user
+        if control.stopped_by is None:
+            control.stopped_by = user
         control.stop.set()
         return True
 
     def asker_of(self, turn_id: str) -> str | None:
         entry = self._controls.get(turn_id)
         return entry[1] if entry else None
+
+    def lock_for(self, key: str) -> asyncio.Lock:
+        """A process-wide lock for ``key`` (kept only while someone holds a reference)."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start a tracked task; its exceptions are logged, never lost."""
@@ -87,18 +126,22 @@ class TurnRunner:
         return task
 
     async def drain(self, timeout_s: float) -> None:
-        """Stop taking turns; wait up to ``timeout_s`` for running ones, then cancel the rest.
+        """Stop taking turns; give running ones up to ``timeout_s``, then cancel them.
 
-        Cancelled turns keep their stored state (status, response id, cursor) and are resumed
-        on the next start.
+        Turns still waiting for their thread or for a slot never start; they stay stored as
+        received/queued. Cancelled turns keep their stored state (status, response id,
+        cursor, answer message) and are resumed on the next start.
         """
         self._closing = True
+        for waiting in list(self._slots.waiting):
+            waiting.granted.cancel()
         pending = {t for t in self._tasks if not t.done()}
         if pending:
             _done, still = await asyncio.wait(pending, timeout=timeout_s)
             for task in still:
                 task.cancel()
             if still:
+                log.info("%d tasks cancelled at shutdown; their turns resume on the next start", len(still))
                 await asyncio.wait(still, timeout=5)
 
     async def wait_idle(self) -> None:
@@ -117,60 +160,135 @@ class TurnRunner:
         queue = self._queues[key]
         try:
             while queue and not self._closing:
-                turn, message = queue.popleft()
-                await self._run_with_slot(turn, message)
+                job = queue.popleft()
+                if job.notice_ts:
+                    self.spawn(self._delete(job.message, job.notice_ts))
+                await self._run_with_slot(job)
         finally:
-            self._busy_threads.discard(key)
-            if not queue:
-                self._queues.pop(key, None)
+            self._queues.pop(key, None)
 
-    async def _run_with_slot(self, turn: TurnRecord, message: IncomingMessage) -> None:
+    async def _run_with_slot(self, job: _Job) -> None:
+        turn, message = job.turn, job.message
         set_log_context(thread=message.thread.as_str(), turn_id=turn.id, event_id=message.event_id)
-        waiting = _Waiting(turn=turn, message=message)
-        if self._slots.locked():
-            self._waiting.append(waiting)
-            await self._services.store.update_turn(turn.id, status=QUEUED)
-            await self._announce_global_position(waiting)
-        async with self._slots:
-            if waiting in self._waiting:
-                self._waiting.remove(waiting)
-                if waiting.notice_ts:
-                    self.spawn(self._delete_notice(message, waiting.notice_ts))
-                self.spawn(self._refresh_positions())
+        if not await self._acquire(job):
+            return
+        try:
             control = TurnControl()
             self._controls[turn.id] = (control, message.user)
             try:
-                await run_turn(services=self._services, turn=turn, message=message, control=control)
+                if job.resume:
+                    await resume_turn(
+                        services=self._services, turn=turn, message=message, control=control
+                    )
+                else:
+                    await run_turn(
+                        services=self._services, turn=turn, message=message, control=control
+                    )
             finally:
                 self._controls.pop(turn.id, None)
+        finally:
+            self._release()
 
-    async def _announce_thread_queue(self, message: IncomingMessage) -> None:
-        lang = messages.language_of(message.text)
-        await self._services.slack.post_message(
-            channel=message.thread.channel,
-            thread_ts=message.thread.thread_ts,
-            text=messages.queued_in_thread(lang),
-        )
+    async def _acquire(self, job: _Job) -> bool:
+        """Take a global slot, waiting in line (with a position notice) when all are busy.
 
-    async def _announce_global_position(self, waiting: _Waiting) -> None:
-        position = self._waiting.index(waiting) + 1
-        lang = messages.language_of(waiting.message.text)
-        waiting.notice_ts = await self._services.slack.post_message(
-            channel=waiting.message.thread.channel,
-            thread_ts=waiting.message.thread.thread_ts,
-            text=messages.queued_globally(lang, position),
-        )
+        False when shutdown began first: the turn stays stored and runs on the next start.
+        """
+        slots = self._slots
+        if job.resume or (slots.in_use < slots.limit and not slots.waiting):
+            slots.in_use += 1
+            return True
+        waiting = _Waiting(job=job, granted=asyncio.get_running_loop().create_future())
+        slots.waiting.append(waiting)
+        try:
+            await self._services.store.update_turn(job.turn.id, status=QUEUED)
+            await self._announce_position(waiting)
+            await waiting.granted
+        except asyncio.CancelledError:
+            if waiting in slots.waiting:
+                slots.waiting.remove(waiting)
+            elif waiting.granted.done() and not waiting.granted.cancelled():
+                slots.in_use -= 1  # granted just as we were cancelled: give it back
+            if waiting.notice_ts:
+                await self._delete(job.message, waiting.notice_ts)
+            raise
+        if waiting.notice_ts:
+            self.spawn(self._delete(job.message, waiting.notice_ts))
+        if self._closing:
+            self._release()
+            return False
+        return True
+
+    def _release(self) -> None:
+        slots = self._slots
+        slots.in_use -= 1
+        moved = False
+        while slots.waiting and slots.in_use < slots.limit and not self._closing:
+            waiting = slots.waiting.pop(0)
+            if waiting.granted.done():
+                continue
+            slots.in_use += 1
+            waiting.granted.set_result(None)
+            moved = True
+        if moved and slots.waiting:
+            self.spawn(self._refresh_positions())
+
+    async def _announce_thread_queue(self, job: _Job) -> None:
+        await self._services.store.update_turn(job.turn.id, status=QUEUED)
+        lang = messages.language_of(job.message.text)
+        ts = await self._post(job, messages.queued_in_thread(lang))
+        if ts is None:
+            return
+        if any(j is job for j in self._queues.get(job.message.thread.as_str(), ())):
+            job.notice_ts = ts
+        else:  # the turn already started while the notice was on its way
+            await self._delete(job.message, ts)
+
+    async def _announce_position(self, waiting: _Waiting) -> None:
+        if waiting not in self._slots.waiting:
+            return
+        position = self._slots.waiting.index(waiting) + 1
+        lang = messages.language_of(waiting.job.message.text)
+        waiting.notice_ts = await self._post(waiting.job, messages.queued_globally(lang, position))
+        waiting.shown_position = position
+        if waiting.notice_ts and waiting not in self._slots.waiting:
+            return  # granted meanwhile; the caller deletes the notice
+        if self._slots.waiting and self._slots.waiting.index(waiting) + 1 != position:
+            self.spawn(self._refresh_positions())
 
     async def _refresh_positions(self) -> None:
-        for position, waiting in enumerate(self._waiting[:MAX_QUEUE_NOTICE_UPDATES], start=1):
-            if waiting.notice_ts is None:
-                continue
-            lang = messages.language_of(waiting.message.text)
-            await self._services.slack.update_message(
-                channel=waiting.message.thread.channel,
-                ts=waiting.notice_ts,
-                text=messages.queued_globally(lang, position),
-            )
+        """Update every shown position that changed (serialised, so the last word is right)."""
+        async with self._refresh_lock:
+            for waiting in list(self._slots.waiting[:MAX_QUEUE_NOTICE_UPDATES]):
+                if waiting not in self._slots.waiting or waiting.notice_ts is None:
+                    continue
+                position = self._slots.waiting.index(waiting) + 1
+                if position == waiting.shown_position:
+                    continue
+                lang = messages.language_of(waiting.job.message.text)
+                try:
+                    await self._services.slack.update_message(
+                        channel=waiting.job.message.thread.channel,
+                        ts=waiting.notice_ts,
+                        text=messages.queued_globally(lang, position),
+                    )
+                    waiting.shown_position = position
+                except InsightbotError as error:
+                    log.warning("could not update a queue notice: %s", error.detail)
 
-    async def _delete_notice(self, message: IncomingMessage, ts: str) -> None:
-        await self._services.slack.delete_message(channel=message.thread.channel, ts=ts)
+    async def _post(self, job: _Job, text: str) -> str | None:
+        """Post a notice in the job's thread; None when Slack refused (a notice is cosmetic)."""
+        thread = job.message.thread
+        try:
+            return await self._services.slack.post_message(
+                channel=thread.channel, thread_ts=thread.thread_ts, text=text
+            )
+        except InsightbotError as error:
+            log.warning("could not post a queue notice: %s", error.detail)
+            return None
+
+    async def _delete(self, message: IncomingMessage, ts: str) -> None:
+        try:
+            await self._services.slack.delete_message(channel=message.thread.channel, ts=ts)
+        except InsightbotError as error:
+            log.warning("could not delete a queue notice: %s", error.detail)

@@ -291,9 +291,9 @@ async def test_slack_connect_file_stub_is_resolved_with_files_info(tmp_path: Pat
 
 async def test_healthz_answers_ok(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
-        async with h.http.get(h.events_url.replace("/slack/events", "/healthz")) as response:
-            assert response.status == 200
-            assert (await response.json())["ok"] is True
+        response = await h.http.get(h.events_url.replace("/slack/events", "/healthz"))
+        assert response.status == 200
+        assert (await response.json())["ok"] is True
 
 
 async def test_markdown_table_becomes_a_slack_table_block(tmp_path: Path) -> None:
