@@ -493,14 +493,28 @@ async def test_create_with_unknown_outcome_looks_before_creating_again(
 
     creates = fake.requests_to("POST", "/v1/responses")
     assert fake.requests_to("GET", f"/v1/conversations/{session.conversation_id}/items")
-    if same_turn:
-        failed = events[-1]
-        assert isinstance(failed, Failed) and failed.code == "outcome_unknown" and failed.retryable
-        assert len(creates) == 2  # the first turn's and the lost one: nothing created blindly
-    else:
-        assert SALES_LINE in finished(events).text
-        assert len(creates) == 3
+    # Whether or not the conversation shows the turn yet, nothing is created blindly: the
+    # lost create did start a run on the server, and a second one would answer twice.
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "outcome_unknown" and failed.retryable
+    assert len(creates) == 2  # the first turn's and the lost one
     await client.close()
+
+
+async def test_create_that_cannot_reach_the_engine_ends_retryable_without_a_run(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    engine = OpenAIEngine(settings=settings_for(fake), timing=FAST)
+    uploaded, session, first = await first_turn(engine, tmp_path)
+    finished(first)
+    dead = openai.AsyncOpenAI(api_key=fake.api_key, base_url="http://127.0.0.1:9/v1", max_retries=0)
+    offline = OpenAIEngine(settings=settings_for(fake), client=dead, timing=FAST)
+    events = await ask(offline, session=session, files=[uploaded], question="q", turn_id="t-off")
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "outcome_unknown" and failed.retryable
+    creates_before = len(fake.requests_to("POST", "/v1/responses"))
+    assert creates_before == 1  # only the first turn's: the offline ones never arrived
+    await dead.close()
 
 
 async def test_cancel_stops_a_running_response(

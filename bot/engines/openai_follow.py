@@ -62,7 +62,12 @@ class EngineContext:
 
 
 class NoResponse(Exception):
-    """The create's outcome is unknown: no response id was seen."""
+    """No response id was seen. ``sent`` is False only when the request never reached the
+    server (the connection could not be opened), so nothing can have been created."""
+
+    def __init__(self, *, sent: bool = True) -> None:
+        super().__init__("no response id was seen")
+        self.sent = sent
 
 
 class _NotResumable(Exception):

@@ -2,9 +2,10 @@
 
 Creating a response is not idempotent (the API takes no idempotency key), so the SDK's own
 retries are off for it and we create again only when the server clearly refused (429 that
-is not ``insufficient_quota``, 5xx). When the outcome is unknown (the connection dropped
-before ``response.created``), the conversation is searched for this turn's message before
-anything is created again. A 400 about a container means either our sandbox died (it is
+is not ``insufficient_quota``, 5xx) or the request never reached it (the connection could not
+be opened). When the outcome is unknown (the request was sent but no ``response.created``
+came back), the conversation is searched for this turn's message, and nothing is created
+again either way: the turn ends retryable and the user decides. A 400 about a container means either our sandbox died (it is
 renewed) or the conversation refers to a dead one (it is replaced, seeded with a summary).
 """
 
@@ -48,6 +49,20 @@ from bot.types import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _never_reached_server(err: BaseException) -> bool:
+    """Whether the failure happened while opening the connection (the request was not sent).
+
+    The transport's own exception types differ between HTTP client versions, so they are
+    recognised by name along the cause chain.
+    """
+    cause: BaseException | None = err
+    while cause is not None:
+        if type(cause).__name__ in ("ConnectError", "ConnectTimeout"):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def turn_marker(turn_id: str) -> str:
@@ -94,10 +109,18 @@ class TurnRun:
                     ):
                         yield event
                     return
-                except NoResponse:
-                    if second_try or await self._turn_recorded():
-                        raise OutcomeUnknown(detail="no response id after create") from None
-                    log.warning("create outcome unknown and turn not found; creating again")
+                except NoResponse as lost:
+                    if lost.sent:
+                        # The run may exist: conversations list a response's items only once
+                        # it completes, so not finding our message proves nothing. Never
+                        # create blindly; the user gets a Retry button instead.
+                        found = await self._turn_recorded()
+                        raise OutcomeUnknown(
+                            detail=f"no response id after create (turn seen: {found})"
+                        ) from None
+                    if second_try:
+                        raise OutcomeUnknown(detail="could not reach the engine twice") from None
+                    log.warning("create never reached the engine; creating again")
         except EngineError as err:
             yield self._failed(err)
         except openai.OpenAIError as err:
@@ -126,8 +149,11 @@ class TurnRun:
                 self._stream = await self._create()
                 return
             except openai.APIConnectionError as err:
-                log.warning("create of turn %s: outcome unknown (%s)", self.turn_id, err)
-                raise NoResponse from err
+                sent = not _never_reached_server(err)
+                log.warning(
+                    "create of turn %s: no response (sent: %s, %s)", self.turn_id, sent, err
+                )
+                raise NoResponse(sent=sent) from err
             except (openai.RateLimitError, openai.InternalServerError) as err:
                 await self._wait_before_retry(err, attempt)
             except openai.BadRequestError as err:
