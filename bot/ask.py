@@ -18,6 +18,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
+from bot.file_records import record_with_upload, uploaded_from_record
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
 from bot.types import (
     Artifact,
@@ -26,7 +27,6 @@ from bot.types import (
     CodeRunning,
     CodeStarted,
     Failed,
-    FileFacts,
     Finished,
     LocalFile,
     PastTurn,
@@ -98,9 +98,7 @@ async def ask(
 ) -> AskResult:
     """Run one question; returns the exit code (0 ok, 1 engine failure, 2 bad input)."""
     try:
-        local = await asyncio.to_thread(
-            local_files_for, paths, max_bytes=settings.max_file_bytes
-        )
+        local = await asyncio.to_thread(local_files_for, paths, max_bytes=settings.max_file_bytes)
     except FileProblem as problem:
         print(f"insightbot: {problem.user_message}", file=stderr)
         return AskResult(EXIT_INPUT, "", ())
@@ -162,68 +160,30 @@ async def ask(
 async def _uploaded(
     *, engine: Engine, store: Store, thread_key: str, files: Sequence[LocalFile]
 ) -> list[UploadedFile]:
+    """Upload the files the engine lacks; files of earlier questions of the thread come first."""
     known = {f.slack_file_id: f for f in await store.thread_files(thread_key)}
-    result = []
+    asked = {f.key for f in files}
+    result = [
+        uploaded
+        for record in known.values()
+        if record.slack_file_id not in asked
+        and (uploaded := uploaded_from_record(record)) is not None
+    ]
     for local in files:
-        stored = known.get(local.key)
-        if stored is not None and stored.engine_file_id:
-            result.append(
-                UploadedFile(
-                    key=local.key,
-                    name=local.name,
-                    file_id=stored.engine_file_id,
-                    size=local.size,
-                    sha256=local.sha256,
-                    facts=local.facts,
-                    upload_name=stored.upload_name,
-                )
-            )
+        record = known.get(local.key) or FileRecord(
+            thread_key=thread_key,
+            slack_file_id=local.key,
+            name=local.name,
+            shared_ts=str(time.time()),
+        )
+        cached = uploaded_from_record(record)
+        if cached is not None and cached.sha256 == local.sha256:
+            result.append(cached)
             continue
         uploaded = await engine.upload_file(local)
-        await store.save_file(_file_record(thread_key, local, uploaded))
+        await store.save_file(record_with_upload(record, local, uploaded))
         result.append(uploaded)
-    # Files from earlier questions of the same --thread stay available.
-    for stored in known.values():
-        if stored.engine_file_id and stored.slack_file_id not in {f.key for f in files}:
-            result.insert(0, _uploaded_from(stored))
     return result
-
-
-def _file_record(thread_key: str, local: LocalFile, uploaded: UploadedFile) -> FileRecord:
-    return FileRecord(
-        thread_key=thread_key,
-        slack_file_id=local.key,
-        name=local.name,
-        size=local.size,
-        shared_ts=str(time.time()),
-        sha256=local.sha256,
-        kind=local.facts.kind,
-        mime_type=local.facts.mime_type,
-        encoding=local.facts.encoding,
-        delimiter=local.facts.delimiter,
-        note=local.facts.note,
-        engine_file_id=uploaded.file_id,
-        upload_name=uploaded.upload_name,
-    )
-
-
-def _uploaded_from(stored: FileRecord) -> UploadedFile:
-    facts = FileFacts(
-        kind=stored.kind or "csv",
-        mime_type=stored.mime_type or "text/csv",
-        encoding=stored.encoding,
-        delimiter=stored.delimiter,
-        note=stored.note,
-    )
-    return UploadedFile(
-        key=stored.slack_file_id,
-        name=stored.name,
-        file_id=stored.engine_file_id or "",
-        size=stored.size or 0,
-        sha256=stored.sha256 or "",
-        facts=facts,
-        upload_name=stored.upload_name,
-    )
 
 
 async def _follow(

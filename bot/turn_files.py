@@ -13,15 +13,16 @@ import logging
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import messages
 from bot.errors import FileProblem, FileUnavailable, UnsupportedFileType
+from bot.file_records import record_with_upload, uploaded_from_record
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
 from bot.services import Services
 from bot.slack.download import download_file
-from bot.types import FileFacts, IncomingMessage, LocalFile, SlackFile, UploadedFile
+from bot.types import IncomingMessage, LocalFile, SlackFile, UploadedFile
 from storage.records import ChannelFileRecord, FileRecord
 
 log = logging.getLogger(__name__)
@@ -145,30 +146,8 @@ async def upload_turn_files(
     return uploaded, problems
 
 
-def _uploaded_from_record(record: FileRecord) -> UploadedFile | None:
-    if not (record.engine_file_id and record.kind and record.sha256):
-        return None
-    facts = FileFacts(
-        kind=record.kind,
-        mime_type=record.mime_type or "application/octet-stream",
-        encoding=record.encoding,
-        delimiter=record.delimiter,
-        note=record.note,
-    )
-    return UploadedFile(
-        key=record.slack_file_id,
-        name=record.name,
-        file_id=record.engine_file_id,
-        size=record.size or 0,
-        sha256=record.sha256,
-        facts=facts,
-        container_path=record.container_path,
-        upload_name=record.upload_name,
-    )
-
-
 async def _uploaded_file_for(*, services: Services, record: FileRecord) -> UploadedFile:
-    cached = _uploaded_from_record(record)
+    cached = uploaded_from_record(record)
     if cached is not None:
         return cached
     slack_file = await _resolved_slack_file(services=services, record=record)
@@ -190,7 +169,9 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
             max_bytes=services.settings.max_file_bytes,
         )
         # Reading the head and hashing the whole file take real time: keep them off the loop.
-        facts = await asyncio.to_thread(inspect_file, path, name=slack_file.name, declared_kind=kind)
+        facts = await asyncio.to_thread(
+            inspect_file, path, name=slack_file.name, declared_kind=kind
+        )
         digest = await asyncio.to_thread(sha256_of, path)
         local = LocalFile(
             key=slack_file.id,
@@ -201,21 +182,7 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
             facts=facts,
         )
         result = await services.engine.upload_file(local)
-    await services.store.save_file(
-        replace(
-            record,
-            name=slack_file.name,
-            size=local.size,
-            sha256=local.sha256,
-            kind=facts.kind,
-            mime_type=facts.mime_type,
-            encoding=facts.encoding,
-            delimiter=facts.delimiter,
-            note=facts.note,
-            engine_file_id=result.file_id,
-            upload_name=result.upload_name,
-        )
-    )
+    await services.store.save_file(record_with_upload(record, local, result))
     return result
 
 
