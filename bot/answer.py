@@ -1,30 +1,40 @@
-"""Steps 5 and 6 of a turn: the final answer, its charts and files, and failure messages.
+"""Steps 5 and 6 of a turn: the final answer, its charts and files, failure messages, and the
+small "working" message that carries the Stop button.
 
-The streamed message is finalised in place: the stream stops, and the message is updated into
-the first rendered part of the answer (Slack markdown, with a table block when there is one);
-continuations follow as replies, so long answers are complete and tables render as tables.
-The last part carries a "Show code" button when code ran.
+Slack posts and uploads take no idempotency key, so every write is ordered to be repeatable
+after a restart without showing anything twice:
+
+- the answer's first message is created before the engine runs and its ts is stored; the
+  final answer only ever *updates* it (repeating an update is harmless);
+- each continuation message of a long answer is recorded (``answer-part:<n>`` in the turn's
+  ``posted_artifacts``) right after it is posted, and skipped when already recorded;
+- charts and files go up one Slack message per batch (at most FILES_PER_MESSAGE), and each
+  batch's engine file ids are recorded right after Slack confirmed it.
+
+A crash can only duplicate the one post whose confirmation had not been recorded yet.
 """
 
 from __future__ import annotations
 
 import logging
 import mimetypes
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import messages
+from bot.errors import SlackProblem
 from bot.services import Services
-from bot.slack.gateway import AnswerStream, OutgoingFile
+from bot.slack.gateway import FILES_PER_MESSAGE, AnswerStream, OutgoingFile
 from bot.slack.render import SlackMessage, slack_messages_for
 from bot.types import Artifact, Failed, Finished, ThreadKey
-from storage.records import TurnRecord
 
 log = logging.getLogger(__name__)
 
 SHOW_CODE_ACTION = "show_code"
 RETRY_ACTION = "retry_turn"
 STOP_ACTION = "stop_turn"
+PART_MARKER = "answer-part:"  # in posted_artifacts: continuation message <n> was posted
 
 
 @dataclass
@@ -39,6 +49,7 @@ class AnswerOutcome:
     finished: Finished | None = None
     failed: Failed | None = None
     stopped_by: str | None = None
+    timed_out: bool = False
 
 
 def button_block(
@@ -55,6 +66,10 @@ def button_block(
     return {"type": "actions", "block_id": f"{action_id}:{value}"[:255], "elements": [button]}
 
 
+def section_block(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}
+
+
 def with_button(parts: list[SlackMessage], block: dict[str, Any]) -> list[SlackMessage]:
     """``parts`` with ``block`` added to the last message (a new message if that one is full)."""
     if parts and len(parts[-1].blocks) < 50:
@@ -66,22 +81,53 @@ def with_button(parts: list[SlackMessage], block: dict[str, Any]) -> list[SlackM
 async def post_final_answer(
     *,
     services: Services,
-    turn: TurnRecord,
+    turn_id: str,
+    thread: ThreadKey,
     stream: AnswerStream,
     outcome: AnswerOutcome,
     lang: str,
 ) -> str | None:
-    """Finish the streamed message into the rendered answer; returns the first message's ts."""
+    """Finish the answer message into the rendered answer, then post what does not fit.
+
+    Returns the answer message's ts. Continuations already recorded for this turn are not
+    posted again. Raises SlackProblem when Slack refused the answer.
+    """
     assert outcome.finished is not None
+    store = services.store
     text = outcome.finished.text.strip() or "(no text)"
     parts = slack_messages_for(text)
     if outcome.code or outcome.finished.code:
-        label = "코드 보기" if lang == "ko" else "Show code"
+        label = messages.show_code_label(lang)
         parts = with_button(
-            parts, button_block(action_id=SHOW_CODE_ACTION, text=label, value=turn.id)
+            parts, button_block(action_id=SHOW_CODE_ACTION, text=label, value=turn_id)
         )
-    timestamps = await stream.finish(final_messages=parts)
-    return timestamps[0] if timestamps else stream.ts
+    stored = await store.get_turn(turn_id)
+    done = set(stored.posted_artifacts) if stored is not None else set()
+    timestamps = await stream.finish(final_messages=parts[:1])
+    answer_ts = timestamps[0] if timestamps else stream.ts
+    if answer_ts:
+        await store.update_turn(turn_id, answer_ts=answer_ts)
+    for number, part in enumerate(parts[1:], start=1):
+        marker = f"{PART_MARKER}{number}"
+        if marker in done:
+            continue
+        await _post_part(services, thread, part)
+        await store.add_posted_artifact(turn_id, marker)
+    return answer_ts
+
+
+async def _post_part(services: Services, thread: ThreadKey, part: SlackMessage) -> None:
+    try:
+        await services.slack.post_message(
+            channel=thread.channel, thread_ts=thread.thread_ts, text=part.text, blocks=part.blocks
+        )
+    except SlackProblem as problem:
+        if not part.blocks or "block" not in (problem.detail or ""):
+            raise
+        log.warning("Slack refused a part's blocks (%s); posting its text", problem.detail)
+        await services.slack.post_message(
+            channel=thread.channel, thread_ts=thread.thread_ts, text=part.text
+        )
 
 
 def _alt_text(artifact: Artifact, question: str) -> str:
@@ -89,59 +135,119 @@ def _alt_text(artifact: Artifact, question: str) -> str:
     return f"{stem} — chart for: {question}"[:1000]
 
 
-async def post_artifacts(
-    *, services: Services, turn: TurnRecord, thread: ThreadKey, outcome: AnswerOutcome
-) -> None:
-    """Upload the charts and files not yet posted for this turn, together in one message."""
-    already = set(turn.posted_artifacts)
-    fresh = [a for a in outcome.artifacts if a.file_id not in already]
-    if not fresh:
-        return
-    files = [
-        OutgoingFile(
-            name=a.name,
-            data=a.data,
-            title=a.name,
-            alt_text=_alt_text(a, turn.question)
-            if (a.mime_type or mimetypes.guess_type(a.name)[0] or "").startswith("image/")
-            else None,
-        )
-        for a in fresh
-    ]
-    await services.slack.upload_files(
-        channel=thread.channel, thread_ts=thread.thread_ts, files=files
+def _outgoing(artifact: Artifact, question: str) -> OutgoingFile:
+    mime = artifact.mime_type or mimetypes.guess_type(artifact.name)[0] or ""
+    return OutgoingFile(
+        name=artifact.name,
+        data=artifact.data,
+        title=artifact.name,
+        alt_text=_alt_text(artifact, question) if mime.startswith("image/") else None,
     )
-    for artifact in fresh:
-        await services.store.add_posted_artifact(turn.id, artifact.file_id)
+
+
+async def post_artifacts(
+    *,
+    services: Services,
+    turn_id: str,
+    thread: ThreadKey,
+    question: str,
+    artifacts: Sequence[Artifact],
+) -> list[str]:
+    """Upload the charts and files not yet posted for this turn, one message per batch.
+
+    Each batch is recorded as soon as Slack confirmed it. Returns the names of files Slack
+    refused even after its client's retries (the caller tells the thread); never raises
+    SlackProblem.
+    """
+    store = services.store
+    stored = await store.get_turn(turn_id)
+    already = set(stored.posted_artifacts) if stored is not None else set()
+    fresh: list[Artifact] = []
+    for artifact in artifacts:
+        if artifact.file_id not in already and all(a.file_id != artifact.file_id for a in fresh):
+            fresh.append(artifact)
+    refused: list[str] = []
+    for start in range(0, len(fresh), FILES_PER_MESSAGE):
+        batch = fresh[start : start + FILES_PER_MESSAGE]
+        try:
+            await services.slack.upload_files(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                files=[_outgoing(a, question) for a in batch],
+            )
+        except SlackProblem as problem:
+            log.error("Slack refused the turn's files: %s", problem.detail)
+            refused.extend(a.name for a in batch)
+            continue
+        for artifact in batch:
+            await store.add_posted_artifact(turn_id, artifact.file_id)
+    return refused
 
 
 async def post_failure(
     *,
     services: Services,
-    turn: TurnRecord,
+    turn_id: str,
+    thread: ThreadKey,
     stream: AnswerStream | None,
     message_text: str,
     retryable: bool,
     lang: str,
-    thread: ThreadKey | None = None,
 ) -> None:
-    """Tell the thread what went wrong, with a Retry button when trying again can help."""
+    """Tell the thread what went wrong, with a Retry button when trying again can help.
+
+    The text ends the answer message when there is one (after what was written so far); the
+    button follows in a message of its own. Raises SlackProblem when nothing could be posted.
+    """
     text = messages.failure(lang, message_text)
+    placed = False
     if stream is not None:
-        await stream.fail(text=text)
-        if not retryable:
-            return
-        text = " "
-    blocks: list[dict[str, Any]] = []
-    if text.strip():
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
+        try:
+            await stream.fail(text=text)
+            placed = True
+        except SlackProblem as problem:
+            log.warning("could not end the answer message with the failure: %s", problem.detail)
+    if placed and not retryable:
+        return
+    blocks: list[dict[str, Any]] = [] if placed else [section_block(text)]
     if retryable:
-        label = "다시 시도" if lang == "ko" else "Retry"
-        blocks.append(button_block(action_id=RETRY_ACTION, text=label, value=turn.id))
-    key = thread or ThreadKey.parse(turn.thread_key)
+        label = messages.retry_label(lang)
+        blocks.append(button_block(action_id=RETRY_ACTION, text=label, value=turn_id))
     await services.slack.post_message(
-        channel=key.channel,
-        thread_ts=key.thread_ts,
-        text=message_text if not text.strip() else text,
-        blocks=blocks,
+        channel=thread.channel, thread_ts=thread.thread_ts, text=text, blocks=blocks
     )
+
+
+async def post_working_message(
+    *, services: Services, turn_id: str, thread: ThreadKey, lang: str
+) -> str | None:
+    """Post the small "working" message with the Stop button; None when Slack refused it."""
+    blocks = [
+        section_block(messages.working(lang)),
+        button_block(
+            action_id=STOP_ACTION, text=messages.stop_label(lang), value=turn_id, style="danger"
+        ),
+    ]
+    try:
+        return await services.slack.post_message(
+            channel=thread.channel,
+            thread_ts=thread.thread_ts,
+            text=messages.working(lang),
+            blocks=blocks,
+        )
+    except SlackProblem as problem:
+        log.warning("could not post the working message: %s", problem.detail)
+        return None
+
+
+async def end_working_message(*, services: Services, thread: ThreadKey, ts: str) -> None:
+    """Delete the working message (or at least take its Stop button away). Never raises."""
+    try:
+        await services.slack.delete_message(channel=thread.channel, ts=ts)
+        return
+    except SlackProblem as problem:
+        log.warning("could not delete the working message %s: %s", ts, problem.detail)
+    try:
+        await services.slack.update_message(channel=thread.channel, ts=ts, text="✓", blocks=())
+    except SlackProblem as problem:
+        log.warning("could not update the working message %s: %s", ts, problem.detail)

@@ -46,25 +46,34 @@ async def accept_message(
 
     Deduplicates on (team, channel, ts) — one message can arrive as app_mention and as
     message, and Slack retries deliveries — so each user message gets exactly one answer.
+    A claim whose turn was never stored (storing failed, so the event was not acknowledged,
+    or the process died in between) does not block the redelivery. Raises StorageError when
+    the message cannot be stored: the event must then not be acknowledged.
     """
     store = services.store
     message_key = f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"
-    if not await store.claim(message_key, ttl_s=DEDUPE_TTL_S):
-        log.info("duplicate delivery of %s ignored", message_key)
-        return None
-    await remember_message_files(services=services, message=message)
-    now = time.time()
-    turn = TurnRecord(
-        id=new_turn_id(),
-        thread_key=message.thread.as_str(),
-        message_ts=message.ts,
-        user=message.user,
-        question=message.text,
-        message_json=message_to_json(message),
-        created_at=now,
-        updated_at=now,
-    )
-    await store.create_turn(turn)
+    # Concurrent deliveries of one message meet here; the lock makes "claimed but no turn"
+    # mean that an earlier delivery failed, never that it is still being stored.
+    async with runner.lock_for(message_key):
+        if not await store.claim(message_key, ttl_s=DEDUPE_TTL_S):
+            stored = await store.latest_turn_for_message(message.thread.as_str(), message.ts)
+            if stored is not None:
+                log.info("duplicate delivery of %s ignored", message_key)
+                return None
+            log.warning("%s was claimed but never stored; storing it now", message_key)
+        await remember_message_files(services=services, message=message)
+        now = time.time()
+        turn = TurnRecord(
+            id=new_turn_id(),
+            thread_key=message.thread.as_str(),
+            message_ts=message.ts,
+            user=message.user,
+            question=message.text,
+            message_json=message_to_json(message),
+            created_at=now,
+            updated_at=now,
+        )
+        await store.create_turn(turn)
     runner.spawn(
         services.slack.add_reaction(channel=message.thread.channel, ts=message.ts, name="eyes")
     )

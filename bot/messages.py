@@ -153,7 +153,9 @@ def show_code_label(lang: str) -> str:
 
 
 def retrying(lang: str, user: str) -> str:
-    return _pick(lang, f"Trying again, as <@{user}> asked…", f"<@{user}> 님의 요청으로 다시 시도하는 중…")
+    return _pick(
+        lang, f"Trying again, as <@{user}> asked…", f"<@{user}> 님의 요청으로 다시 시도하는 중…"
+    )
 
 
 def not_allowed_to_stop(lang: str, asker: str) -> str:

@@ -64,9 +64,7 @@ class TurnRunner:
         self._queues: dict[str, deque[_Job]] = {}
         self._controls: dict[str, tuple[TurnControl, str]] = {}  # turn id -> (control, asker)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._refresh_lock = asyncio.Lock()
         self._closing = False
 
@@ -83,7 +81,9 @@ class TurnRunner:
         While shutting down nothing is queued: the stored turn is picked up on the next start.
         """
         if self._closing:
-            log.info("not starting turn %s while shutting down; it resumes on the next start", turn.id)
+            log.info(
+                "not starting turn %s while shutting down; it resumes on the next start", turn.id
+            )
             return
         key = message.thread.as_str()
         job = _Job(turn=turn, message=message, resume=resume)
@@ -141,7 +141,10 @@ class TurnRunner:
             for task in still:
                 task.cancel()
             if still:
-                log.info("%d tasks cancelled at shutdown; their turns resume on the next start", len(still))
+                log.info(
+                    "%d tasks cancelled at shutdown; their turns resume on the next start",
+                    len(still),
+                )
                 await asyncio.wait(still, timeout=5)
 
     async def wait_idle(self) -> None:
@@ -234,15 +237,21 @@ class TurnRunner:
             self.spawn(self._refresh_positions())
 
     async def _announce_thread_queue(self, job: _Job) -> None:
-        await self._services.store.update_turn(job.turn.id, status=QUEUED)
+        # The check and the write are one step (no await between), so a turn that already
+        # started is never marked queued; a resumed turn stays "running" (its run exists).
+        if not job.resume and self._waits_for_thread(job):
+            await self._services.store.update_turn(job.turn.id, status=QUEUED)
         lang = messages.language_of(job.message.text)
         ts = await self._post(job, messages.queued_in_thread(lang))
         if ts is None:
             return
-        if any(j is job for j in self._queues.get(job.message.thread.as_str(), ())):
+        if self._waits_for_thread(job):
             job.notice_ts = ts
         else:  # the turn already started while the notice was on its way
             await self._delete(job.message, ts)
+
+    def _waits_for_thread(self, job: _Job) -> bool:
+        return any(j is job for j in self._queues.get(job.message.thread.as_str(), ()))
 
     async def _announce_position(self, waiting: _Waiting) -> None:
         if waiting not in self._slots.waiting:

@@ -58,7 +58,12 @@ def register(app: AsyncApp, *, services: Services, runner: TurnRunner) -> None:
         if request is not None:
             runner.spawn(
                 retry_turn(
-                    services=services, runner=runner, turn_id=request.value, user=request.user
+                    services=services,
+                    runner=runner,
+                    turn_id=request.value,
+                    user=request.user,
+                    clicked_channel=request.channel,
+                    clicked_ts=request.message_ts,
                 )
             )
 
