@@ -91,5 +91,5 @@ def configure_logging(level: str) -> None:
     handler._insightbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     # Bolt and the SDKs log request details at DEBUG; keep them quieter than our own lines.
-    for noisy in ("slack_bolt", "slack_sdk", "openai", "httpx", "aiohttp.access"):
+    for noisy in ("slack_bolt", "slack_sdk", "openai", "httpx", "httpx2", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))

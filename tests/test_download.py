@@ -232,3 +232,22 @@ async def test_large_file_streams_with_flat_memory(
 
     assert size_of(path) == size
     assert peak < 16 * MB
+
+
+async def test_one_server_error_is_retried_and_a_persistent_one_is_named(
+    fake: FakeSlack, session: aiohttp.ClientSession, dest: Path
+) -> None:
+    file = translate_file(fake.add_file(name="sales.csv", content=CSV))
+    fake.fail_next("download", status=503, error="service_unavailable", retry_after=None)
+    path = await download_file(
+        session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=MB
+    )
+    assert path.read_bytes() == CSV
+
+    fake.fail_next("download", status=503, error="service_unavailable", retry_after=None, times=2)
+    with pytest.raises(FileUnavailable) as caught:
+        await download_file(
+            session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=MB
+        )
+    assert "sales.csv" in caught.value.user_message
+    assert leftovers(dest) == [path.name]

@@ -22,6 +22,9 @@ from bot.types import SlackFile
 
 log = logging.getLogger(__name__)
 
+DOWNLOAD_ATTEMPTS = 2  # one more try after a server error or a broken connection
+RETRY_PAUSE_S = 0.5
+
 CHUNK_BYTES = 1 << 20
 # A slow link is fine; a link that stops sending is not. No total limit: 500 MB takes a while.
 _TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
@@ -60,22 +63,53 @@ async def download_file(
             detail=f"{file.id}: no url_private_download",
         )
     headers = {"Authorization": f"Bearer {token}"}
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            path = await _download_once(
+                session=session,
+                url=url,
+                headers=headers,
+                file=file,
+                name=name,
+                dest_dir=dest_dir,
+                max_bytes=max_bytes,
+            )
+            break
+        except FileUnavailable as problem:
+            if not problem.retryable or attempt == DOWNLOAD_ATTEMPTS:
+                raise
+            log.info("download of %s failed (%s); trying again", file.id, problem.detail)
+            await asyncio.sleep(RETRY_PAUSE_S * attempt)
+    log.info("downloaded file %s (%d bytes)", file.id, path.stat().st_size)
+    return path
+
+
+async def _download_once(
+    *,
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    file: SlackFile,
+    name: str,
+    dest_dir: Path,
+    max_bytes: int,
+) -> Path:
     try:
         async with session.get(
             url, headers=headers, allow_redirects=False, timeout=_TIMEOUT
         ) as resp:
             _check_response(resp, name=name, file_id=file.id, max_bytes=max_bytes)
-            path = await _stream_to_disk(
+            return await _stream_to_disk(
                 resp, name=name, file_id=file.id, dest_dir=dest_dir, max_bytes=max_bytes
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise FileUnavailable(
+        problem = FileUnavailable(
             f"The download of {name} from Slack broke off. Please try again in a moment.",
             file_name=name,
             detail=f"{file.id}: {type(exc).__name__}",
-        ) from exc
-    log.info("downloaded file %s (%d bytes)", file.id, path.stat().st_size)
-    return path
+        )
+        problem.retryable = True  # a network hiccup: worth one more try
+        raise problem from exc
 
 
 def _check_response(
@@ -101,12 +135,14 @@ def _check_response(
             f"Slack refused to give me {name}. {_ACCESS_HINT}", file_name=name, detail=detail
         )
     if status != 200:
-        raise FileUnavailable(
+        problem = FileUnavailable(
             f"Slack could not send me {name} right now (HTTP {status}). "
             "Please try again in a moment.",
             file_name=name,
             detail=detail,
         )
+        problem.retryable = status >= 500 or status == 429
+        raise problem
     if resp.content_type == "text/html":
         raise _login_page(name, detail=f"{file_id}: content type text/html")
     if resp.content_length is not None and resp.content_length > max_bytes:

@@ -360,6 +360,9 @@ class FakeOpenAI:
             response = exc.to_response()
         except web.HTTPException as exc:
             response = _http_error(exc, request)
+        except ConnectionResetError:
+            # The client went away mid-stream (as real clients do); nothing to answer.
+            raise
         except Exception:
             log.exception("fake OpenAI handler crashed on %s %s", request.method, request.path)
             response = ApiError(500, _DEFAULT_MESSAGES[500][1], type="server_error").to_response()
