@@ -102,7 +102,7 @@ async def _start_site(application: web.Application, host: str, port: int) -> web
 
 async def serve_http(settings: Settings, *, host: str, port: int) -> None:
     """Run in HTTP mode until SIGTERM/SIGINT, then drain."""
-    settings.require("slack_signing_secret")
+    settings.require("slack_bot_token", "slack_signing_secret", "openai_api_key")
     async with running_bot(settings, http_mode=True) as bot:
         site = await _start_site(web_application(bot), host, port)
         log.info("listening on http://%s:%s/slack/events", host, port)
@@ -128,7 +128,7 @@ async def connect_socket_mode(bot: RunningBot, settings: Settings) -> AsyncSocke
 
 async def run_socket_mode(settings: Settings) -> None:
     """Run in Socket Mode until SIGTERM/SIGINT, then drain."""
-    settings.require("slack_app_token")
+    settings.require("slack_bot_token", "slack_app_token", "openai_api_key")
     async with running_bot(settings, http_mode=False) as bot:
         health = None
         if settings.health_port:
