@@ -31,8 +31,8 @@ async def open_services(
     workdir = Path(tempfile.mkdtemp(prefix="insightbot-"))
     own_engine = engine is None
     the_engine = engine if engine is not None else build_engine(settings)
-    client = build_web_client(token=token, base_url=settings.slack_api_url)
     http = aiohttp.ClientSession()
+    client = build_web_client(token=token, base_url=settings.slack_api_url, session=http)
     try:
         yield Services(
             settings=settings,

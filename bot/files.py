@@ -284,7 +284,7 @@ _FIRST_CHAR = re.compile(r"\S")
 _DELIMITERS = (",", ";", "\t", "|")
 _PROBE = 65536
 _CHOOSE_RECORDS = 200
-_SHAPE_RECORDS = 200_000  # more than a head of 1 MB holds
+_SHAPE_RECORDS = 200_000  # more than a head of 1 MB holds: ragged rows anywhere in it are told
 
 
 def _text_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:

@@ -46,7 +46,11 @@ class OpenAIEngine:
             if not settings.openai_api_key:
                 raise ConfigError("OPENAI_API_KEY is not set.")
             client = openai.AsyncOpenAI(
-                api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url
+                api_key=settings.openai_api_key.reveal(),
+                base_url=settings.openai_base_url,
+                # aiohttp transport: a fraction of the default pool's CPU per request, which
+                # is what bounds how many threads one process serves at once.
+                http_client=openai.DefaultAioHttpClient(),
             )
             self._owns_client = True
         else:

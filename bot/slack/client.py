@@ -24,14 +24,23 @@ CONNECTION_RETRIES = 2
 SERVER_ERROR_RETRIES = 2
 
 
-def build_web_client(*, token: str, base_url: str, timeout_s: int = 30) -> AsyncWebClient:
+def build_web_client(
+    *,
+    token: str,
+    base_url: str,
+    timeout_s: int = 30,
+    session: aiohttp.ClientSession | None = None,
+) -> AsyncWebClient:
     """Return an AsyncWebClient for ``base_url`` that retries what can pass by itself.
 
     Retries: connection errors (twice), HTTP 429 (waiting ``Retry-After`` each time, up to
-    RATE_LIMIT_RETRIES times) and HTTP 500/503 (twice). No I/O happens here.
+    RATE_LIMIT_RETRIES times) and HTTP 500/503 (twice). No I/O happens here. With
+    ``session``, calls reuse its connections (without it the SDK opens one per call); the
+    caller closes it.
     """
     return AsyncWebClient(
         token=token,
+        session=session,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         timeout=timeout_s,
         retry_handlers=[
