@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 
 from bot.bootstrap import open_services
 from bot.config import Settings
@@ -42,6 +43,7 @@ def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> Asy
     signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
     app = AsyncApp(
         client=services.slack.client,
+        authorize=_single_flight_authorize(services),
         signing_secret=signing_secret,
         request_verification_enabled=http_mode,
         # setStatus and streaming are called by our gateway, not through listener arguments.
@@ -49,6 +51,30 @@ def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> Asy
     )
     register(app, services=services, runner=runner)
     return app
+
+
+def _single_flight_authorize(services: Services) -> Callable[[], Awaitable[AuthorizeResult]]:
+    """auth.test once for the process: Bolt's own single-team authorization caches only after
+    the first call returns, so a burst at start would call auth.test once per event."""
+    lock = asyncio.Lock()
+    cached: list[AuthorizeResult] = []
+
+    async def authorize() -> AuthorizeResult:
+        async with lock:
+            if not cached:
+                auth = await services.slack.auth_check()
+                cached.append(
+                    AuthorizeResult(
+                        enterprise_id=None,
+                        team_id=auth.team_id,
+                        bot_token=services.bot_token,
+                        bot_id=auth.bot_id,
+                        bot_user_id=auth.bot_user_id,
+                    )
+                )
+        return cached[0]
+
+    return authorize
 
 
 @asynccontextmanager

@@ -340,3 +340,13 @@ def _final_text(h: Harness) -> str:
         for part in item["content"]
         if part.get("type") == "output_text"
     )
+
+
+async def test_a_burst_at_start_checks_the_token_once(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        events = [
+            h.slack.post_user_message(channel=f"C{n}", user="U1", text="chatter") for n in range(8)
+        ]
+        statuses = await asyncio.gather(*(h.send_event(e) for e in events))
+        assert statuses == [200] * 8
+        assert len(h.slack.calls_to("auth.test")) == 1
