@@ -14,7 +14,7 @@ from dataclasses import asdict
 
 from bot.runner import TurnRunner
 from bot.services import Services
-from bot.turn_files import file_record_for, remember_message_files
+from bot.turn_files import file_record_for
 from bot.types import IncomingMessage, SlackFile, ThreadKey
 from storage.records import ChannelFileRecord, TurnRecord
 
@@ -54,26 +54,33 @@ async def accept_message(
     message_key = f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"
     # Concurrent deliveries of one message meet here; the lock makes "claimed but no turn"
     # mean that an earlier delivery failed, never that it is still being stored.
-    async with runner.lock_for(message_key):
-        if not await store.claim(message_key, ttl_s=DEDUPE_TTL_S):
-            stored = await store.latest_turn_for_message(message.thread.as_str(), message.ts)
-            if stored is not None:
-                log.info("duplicate delivery of %s ignored", message_key)
-                return None
-            log.warning("%s was claimed but never stored; storing it now", message_key)
-        await remember_message_files(services=services, message=message)
-        now = time.time()
-        turn = TurnRecord(
-            id=new_turn_id(),
-            thread_key=message.thread.as_str(),
-            message_ts=message.ts,
-            user=message.user,
-            question=message.text,
-            message_json=message_to_json(message),
-            created_at=now,
-            updated_at=now,
+    now = time.time()
+    turn = TurnRecord(
+        id=new_turn_id(),
+        thread_key=message.thread.as_str(),
+        message_ts=message.ts,
+        user=message.user,
+        question=message.text,
+        message_json=message_to_json(message),
+        created_at=now,
+        updated_at=now,
+    )
+    files = [
+        file_record_for(
+            thread_key=turn.thread_key, file=file, shared_by=message.user, shared_ts=message.ts
         )
-        await store.create_turn(turn)
+        for file in message.files
+    ]
+    # Concurrent deliveries of one message meet here; the lock makes "claimed but no turn"
+    # mean that an earlier delivery failed, never that it is still being stored. One
+    # transaction keeps the ack fast and leaves no half-stored message.
+    async with runner.lock_for(message_key):
+        taken = await store.take_message(
+            key=message_key, ttl_s=DEDUPE_TTL_S, files=files, turn=turn
+        )
+    if not taken:
+        log.info("duplicate delivery of %s ignored", message_key)
+        return None
     runner.spawn(
         services.slack.add_reaction(channel=message.thread.channel, ts=message.ts, name="eyes")
     )

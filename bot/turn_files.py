@@ -52,19 +52,6 @@ def file_record_for(
     )
 
 
-async def remember_message_files(*, services: Services, message: IncomingMessage) -> None:
-    """Store the files on ``message`` as belonging to its thread (before any work starts)."""
-    for file in message.files:
-        await services.store.save_file(
-            file_record_for(
-                thread_key=message.thread.as_str(),
-                file=file,
-                shared_by=message.user,
-                shared_ts=message.ts,
-            )
-        )
-
-
 def choose_channel_files(
     candidates: Sequence[ChannelFileRecord], *, named: Sequence[str]
 ) -> list[ChannelFileRecord]:

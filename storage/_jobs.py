@@ -60,6 +60,27 @@ def claim(db: Database, *, key: str, expires_at: float, now: float) -> bool:
     return db.execute(_CLAIM_SQL, [key, expires_at, now]).rowcount == 1
 
 
+def take_message(
+    db: Database,
+    *,
+    key: str,
+    expires_at: float,
+    now: float,
+    files: list[FileRecord],
+    turn: TurnRecord,
+) -> bool:
+    """Claim, remember the files and create the turn in one transaction; False for a
+    duplicate (the key is claimed and its message already has a turn)."""
+    with db.atomic():
+        claimed = claim(db, key=key, expires_at=expires_at, now=now)
+        if not claimed and latest_turn_for_message(db, turn.thread_key, turn.message_ts):
+            return False
+        for record in files:
+            save_file(db, record, now=now)
+        create_turn(db, turn, now=now)
+    return True
+
+
 def purge_expired(db: Database, *, now: float) -> None:
     with db.atomic():
         db.execute("DELETE FROM events WHERE expires_at <= ?", [now])

@@ -8,7 +8,7 @@ Methods raise ``StorageError`` when SQLite fails or the store is closed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -80,6 +80,30 @@ class Store:
             _jobs.purge_expired(db, now=now)
             self._next_purge = now + PURGE_INTERVAL_S
         return _jobs.claim(db, key=key, expires_at=expires_at, now=now)
+
+    async def take_message(
+        self,
+        *,
+        key: str,
+        ttl_s: float,
+        files: Sequence[FileRecord],
+        turn: TurnRecord,
+    ) -> bool:
+        """Store a new user message in one transaction: claim ``key``, remember ``files``
+        (merged like ``save_file``), create ``turn``. False, with nothing written, when the
+        key is claimed and the message already has a turn (a duplicate delivery); a claim
+        whose turn was never stored is taken over.
+        """
+        at = time.time()
+        job = partial(
+            _jobs.take_message,
+            key=key,
+            expires_at=at + ttl_s,
+            now=at,
+            files=list(files),
+            turn=turn,
+        )
+        return await self._run(job)
 
     # -- threads --------------------------------------------------------------------------
 

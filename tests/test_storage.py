@@ -398,3 +398,26 @@ async def test_thread_and_unfinished_turns_come_oldest_first(store: Store) -> No
 
     assert [t.id for t in await store.unfinished_turns()] == ["z", "e", "c", "a"]
     assert [t.id for t in await store.thread_turns(THREAD_KEY)] == ["e", "f", "d", "b", "c", "a"]
+
+
+async def test_take_message_stores_once_and_refuses_the_duplicate(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "take.db")
+    try:
+        turn = TurnRecord(id="t1", thread_key="T:C:1.0", message_ts="1.0", user="U1", question="q")
+        files = [FileRecord(thread_key="T:C:1.0", slack_file_id="F1", name="a.csv")]
+        assert await store.take_message(key="msg:T:C:1.0", ttl_s=60, files=files, turn=turn)
+        again = TurnRecord(id="t2", thread_key="T:C:1.0", message_ts="1.0", user="U1", question="q")
+        assert not await store.take_message(key="msg:T:C:1.0", ttl_s=60, files=files, turn=again)
+        assert [t.id for t in await store.thread_turns("T:C:1.0")] == ["t1"]
+        assert [f.name for f in await store.thread_files("T:C:1.0")] == ["a.csv"]
+        # A claim whose turn never got stored is taken over by the redelivery.
+        assert await store.claim("msg:T:C:2.0", ttl_s=60)
+        lost = TurnRecord(id="t3", thread_key="T:C:2.0", message_ts="2.0", user="U1", question="q")
+        assert await store.take_message(key="msg:T:C:2.0", ttl_s=60, files=[], turn=lost)
+        # A failure inside leaves nothing half-written: the claim is rolled back too.
+        clash = TurnRecord(id="t1", thread_key="T:C:3.0", message_ts="3.0", user="U1", question="q")
+        with pytest.raises(StorageError):
+            await store.take_message(key="msg:T:C:3.0", ttl_s=60, files=[], turn=clash)
+        assert await store.claim("msg:T:C:3.0", ttl_s=60)
+    finally:
+        await store.close()
