@@ -427,6 +427,8 @@ def _lines(text: str, start: int, end: int, *, limit: int | None = None) -> Iter
 
 
 def _field_counts(text: str, *, start: int, end: int, delimiter: str, limit: int) -> list[int]:
+    if text.find('"', start, end) < 0:
+        return _unquoted_field_counts(text, start=start, end=end, delimiter=delimiter, limit=limit)
     counts: list[int] = []
     try:
         for row in csv.reader(_lines(text, start, end), delimiter=delimiter, strict=False):
@@ -437,6 +439,31 @@ def _field_counts(text: str, *, start: int, end: int, delimiter: str, limit: int
     except csv.Error:  # e.g. an unbalanced quote swallowing the rest: judge what came before
         pass
     return counts
+
+
+_WINDOW = 64 * 1024
+
+
+def _unquoted_field_counts(
+    text: str, *, start: int, end: int, delimiter: str, limit: int
+) -> list[int]:
+    """Field counts when no field is quoted: a delimiter count per line, taken window by
+    window at line ends (several times faster than the csv reader, memory stays small)."""
+    counts: list[int] = []
+    pos = start
+    while pos < end and len(counts) < limit:
+        stop = min(end, pos + _WINDOW)
+        if stop < end:
+            cut = max(text.rfind("\n", pos, stop), text.rfind("\r", pos, stop))
+            if cut >= pos:
+                stop = cut + 1
+                if text[cut] == "\r" and stop < end and text[stop] == "\n":
+                    stop += 1
+        for line in text[pos:stop].splitlines():
+            if line:
+                counts.append(line.count(delimiter) + 1)
+        pos = stop
+    return counts[:limit]
 
 
 def _score(counts: list[int]) -> tuple[float, int]:

@@ -105,9 +105,11 @@ async def _guarded(
     except Exception as error:
         log.exception("turn crashed")
         await record_failure(state, error)
+    # Independent Slack calls: clear the indicators together.
+    endings = [services.slack.remove_reaction(channel=thread.channel, ts=message.ts, name="eyes")]
     if state.status_ts:
-        await end_working_message(services=services, thread=thread, ts=state.status_ts)
-    await services.slack.remove_reaction(channel=thread.channel, ts=message.ts, name="eyes")
+        endings.append(end_working_message(services=services, thread=thread, ts=state.status_ts))
+    await asyncio.gather(*endings)
 
 
 # ---------------------------------------------------------------- a new turn
@@ -118,13 +120,22 @@ async def _answer(state: TurnState) -> None:
     store = services.store
     thread = message.thread
     await store.update_turn(turn.id, status=RUNNING)
-    await _show_working(state)
+    # The Stop control goes up while the files are gathered (neither waits for the other).
+    # Both always finish before going on, so a failure never leaves a Stop button behind.
+    shown, collected = await asyncio.gather(
+        _show_working(state),
+        collect_turn_files(
+            services=services, message=message, named=message.named_files, lang=lang
+        ),
+        return_exceptions=True,
+    )
+    for result in (shown, collected):
+        if isinstance(result, BaseException):
+            raise result
+    assert not isinstance(collected, BaseException)
     if state.control.stop.is_set():
         await report_stopped(state)
         return
-    collected = await collect_turn_files(
-        services=services, message=message, named=message.named_files, lang=lang
-    )
     if not collected.records:
         await say(state, messages.no_files(lang, supported_types_text()))
         await store.update_turn(turn.id, status=FAILED, error="no_files", finished_at=time.time())

@@ -555,3 +555,17 @@ def test_model_note(
     name: str, facts: FileFacts, wrapped: bool, container_path: str | None, note: str
 ) -> None:
     assert model_note(name, facts, wrapped=wrapped, container_path=container_path) == note
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_ragged_rows_are_found_across_the_whole_head_whatever_the_line_ends(
+    tmp_path: Path, newline: str
+) -> None:
+    rows = ["date,region,amount"] + [f"2024-01-{i % 28 + 1:02d},Seoul,{i}" for i in range(30_000)]
+    rows[25_000] += ",extra"
+    path = tmp_path / "long.csv"
+    path.write_bytes(newline.join(rows).encode())
+    facts = inspect_file(path, name="long.csv")
+    assert facts.delimiter == ","
+    assert facts.note is not None and "ragged: 1 of 30000" in facts.note
+    assert "first at data row 25000" in facts.note
