@@ -9,9 +9,12 @@ process.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,12 +33,31 @@ class StorageError(InsightbotError):
     retryable = True
 
 
-class DbWorker:
-    """A single-thread executor that owns one sqlite-utils ``Database``."""
+URGENT, NORMAL = 0, 1  # job priorities: what an event's acknowledgement waits for goes first
 
-    def __init__(self, executor: ThreadPoolExecutor, db: Database) -> None:
-        self._executor = executor
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    order: int
+    call: Callable[[], None] = field(compare=False)
+
+
+class DbWorker:
+    """One thread that owns one sqlite-utils ``Database`` and runs jobs by priority.
+
+    Jobs an event's acknowledgement waits for (``URGENT``) overtake the queue of turn
+    bookkeeping (``NORMAL``), so a busy bot still acknowledges Slack quickly.
+    """
+
+    def __init__(
+        self, db: Database | None, jobs: queue.PriorityQueue[_Job], thread: threading.Thread
+    ) -> None:
         self._db: Database | None = db
+        self._jobs = jobs
+        self._thread = thread
+        self._order = itertools.count()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> DbWorker:
@@ -44,19 +66,20 @@ class DbWorker:
         Creates the parent directory. Raises StorageError when SQLite refuses (unwritable
         directory, corrupt file, a migration failing).
         """
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insightbot-db")
-        loop = asyncio.get_running_loop()
+        jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        thread = threading.Thread(target=_serve, args=(jobs,), name="insightbot-db", daemon=True)
+        thread.start()
+        worker = cls(None, jobs, thread)
         try:
-            db = await loop.run_in_executor(executor, _open_database, path)
-        except (sqlite3.Error, OSError) as exc:
-            executor.shutdown(wait=False)
-            raise StorageError(detail=f"cannot open database {path}: {exc}") from exc
-        except BaseException:
-            executor.shutdown(wait=False)
+            worker._db = await worker._submit(lambda: _open_database(path), priority=URGENT)
+        except BaseException as exc:
+            jobs.put(_Job(-1, -1, _stop))
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise StorageError(detail=f"cannot open database {path}: {exc}") from exc
             raise
-        return cls(executor, db)
+        return worker
 
-    async def run(self, job: Callable[[Database], T]) -> T:
+    async def run(self, job: Callable[[Database], T], *, priority: int = NORMAL) -> T:
         """Run ``job(db)`` on the worker thread and return its result.
 
         Raises StorageError for SQLite errors and when the store is closed; other exceptions
@@ -64,16 +87,27 @@ class DbWorker:
         does not undo a job that already started: each job is one transaction, so the database
         is left either before or after it.
         """
-        loop = asyncio.get_running_loop()
+        if self._closed:
+            raise StorageError(detail="the store is closed")
         try:
-            return await loop.run_in_executor(self._executor, self._call, job)
+            return await self._submit(lambda: self._call(job), priority=priority)
         except sqlite3.Error as exc:
             raise StorageError(detail=f"{type(exc).__name__}: {exc}") from exc
-        except RuntimeError as exc:
-            # ThreadPoolExecutor refuses new work after shutdown.
-            if self._db is None:
-                raise StorageError(detail="the store is closed") from exc
-            raise
+
+    async def _submit(self, work: Callable[[], T], *, priority: int) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def call() -> None:
+            try:
+                result = work()
+            except BaseException as exc:  # handed to the waiting coroutine
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+        self._jobs.put(_Job(priority, next(self._order), call))
+        return await future
 
     def _call(self, job: Callable[[Database], T]) -> T:
         if self._db is None:
@@ -82,16 +116,44 @@ class DbWorker:
 
     async def close(self) -> None:
         """Close the connection on its own thread and stop the thread. Safe to call twice."""
-        if self._db is None:
+        if self._closed:
             return
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close_in_thread)
-        await asyncio.to_thread(self._executor.shutdown, wait=True)
+        self._closed = True
+        # After every job already queued, whatever its priority.
+        await self._submit(self._close_in_thread, priority=NORMAL + 1)
+        self._jobs.put(_Job(NORMAL + 2, next(self._order), _stop))
+        await asyncio.to_thread(self._thread.join)
 
     def _close_in_thread(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop() -> None:
+    raise _Stop
+
+
+def _serve(jobs: queue.PriorityQueue[_Job]) -> None:
+    while True:
+        job = jobs.get()
+        try:
+            job.call()
+        except _Stop:
+            return
+
+
+def _settle(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
 
 
 def _open_database(path: Path) -> Database:

@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from storage import _jobs
-from storage._db import DbWorker
+from storage._db import NORMAL, URGENT, DbWorker
 from storage._rows import TURN_COLUMNS, TURN_LIST_COLUMNS
 from storage.records import (
     CANCELLED,
@@ -57,8 +57,9 @@ class Store:
         self._worker = worker
         self._next_purge = 0.0  # read and written only on the worker thread
 
-    async def _run(self, job: Callable[[Database], T]) -> T:
-        return await self._worker.run(job)
+    async def _run(self, job: Callable[[Database], T], *, urgent: bool = False) -> T:
+        # Urgent: what acknowledging a Slack event waits for (it overtakes turn bookkeeping).
+        return await self._worker.run(job, priority=URGENT if urgent else NORMAL)
 
     async def close(self) -> None:
         """Close the connection and stop the worker thread. Later calls raise StorageError."""
@@ -73,7 +74,9 @@ class Store:
         Every ``PURGE_INTERVAL_S`` it also deletes expired keys and channel files.
         """
         at = time.time() if now is None else now
-        return await self._run(partial(self._claim, key=key, expires_at=at + ttl_s, now=at))
+        return await self._run(
+            partial(self._claim, key=key, expires_at=at + ttl_s, now=at), urgent=True
+        )
 
     def _claim(self, db: Database, *, key: str, expires_at: float, now: float) -> bool:
         if now >= self._next_purge:
@@ -103,13 +106,13 @@ class Store:
             files=list(files),
             turn=turn,
         )
-        return await self._run(job)
+        return await self._run(job, urgent=True)
 
     # -- threads --------------------------------------------------------------------------
 
     async def get_thread(self, key: str) -> ThreadRecord | None:
         """The stored record for thread ``key``, or None."""
-        return await self._run(partial(_jobs.get_thread, key=key))
+        return await self._run(partial(_jobs.get_thread, key=key), urgent=True)
 
     async def save_thread(self, record: ThreadRecord) -> None:
         """Insert or replace the thread record; ``updated_at`` becomes now.
@@ -140,7 +143,7 @@ class Store:
 
     async def remember_channel_file(self, record: ChannelFileRecord) -> None:
         """Insert or replace a top-level channel file, keyed by (team, channel, file id)."""
-        await self._run(partial(_jobs.remember_channel_file, record=record))
+        await self._run(partial(_jobs.remember_channel_file, record=record), urgent=True)
 
     async def recent_channel_files(
         self, *, team: str, channel: str, now: float, limit: int = 10

@@ -421,3 +421,27 @@ async def test_take_message_stores_once_and_refuses_the_duplicate(tmp_path: Path
         assert await store.claim("msg:T:C:3.0", ttl_s=60)
     finally:
         await store.close()
+
+
+async def test_urgent_work_overtakes_queued_bookkeeping(tmp_path: Path) -> None:
+    """What an event's acknowledgement waits for does not queue behind turn writes."""
+    store = await open_store(tmp_path / "prio.db")
+    try:
+        turn = TurnRecord(id="t0", thread_key="T:C:0", message_ts="0", user="U", question="q")
+        await store.create_turn(turn)
+        finished: list[str] = []
+
+        async def write(n: int) -> None:
+            await store.update_turn("t0", question=f"q{n}")
+            finished.append("write")
+
+        async def claim() -> None:
+            await store.claim("msg:urgent", ttl_s=60)
+            finished.append("claim")
+
+        writes = [asyncio.ensure_future(write(n)) for n in range(300)]
+        await asyncio.sleep(0)  # the writes are queued first
+        await asyncio.gather(claim(), *writes)
+        assert finished.index("claim") < 100
+    finally:
+        await store.close()
