@@ -52,8 +52,9 @@ async def accept_message(
     """
     store = services.store
     message_key = f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"
-    # Concurrent deliveries of one message meet here; the lock makes "claimed but no turn"
-    # mean that an earlier delivery failed, never that it is still being stored.
+    if runner.taken_recently(message_key):  # the twin or retry of a message stored here
+        log.info("duplicate delivery of %s ignored", message_key)
+        return None
     now = time.time()
     turn = TurnRecord(
         id=new_turn_id(),
@@ -75,9 +76,11 @@ async def accept_message(
     # mean that an earlier delivery failed, never that it is still being stored. One
     # transaction keeps the ack fast and leaves no half-stored message.
     async with runner.lock_for(message_key):
-        taken = await store.take_message(
+        taken = not runner.taken_recently(message_key) and await store.take_message(
             key=message_key, ttl_s=DEDUPE_TTL_S, files=files, turn=turn
         )
+        if taken:
+            runner.remember_taken(message_key)
     if not taken:
         log.info("duplicate delivery of %s ignored", message_key)
         return None

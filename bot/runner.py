@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections import deque
-from collections.abc import Coroutine
+from collections import OrderedDict, deque
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,9 @@ from bot.types import IncomingMessage
 from storage.records import QUEUED, TurnRecord
 
 log = logging.getLogger(__name__)
+
+RECENT_KEYS = 10_000  # message keys remembered in memory for deduplication
+INTAKE_PRIORITY_S = 0.5  # longest a starting turn waits for acknowledgements in flight
 
 MAX_QUEUE_NOTICE_UPDATES = 20  # positions beyond this are not re-announced on every move
 
@@ -67,6 +71,10 @@ class TurnRunner:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._refresh_lock = asyncio.Lock()
         self._closing = False
+        self._intakes = 0  # events being taken in and acknowledged right now
+        self._taken: OrderedDict[str, None] = OrderedDict()  # recently stored message keys
+        self._no_intake = asyncio.Event()
+        self._no_intake.set()
 
     # ------------------------------------------------------------ public
 
@@ -109,6 +117,34 @@ class TurnRunner:
     def asker_of(self, turn_id: str) -> str | None:
         entry = self._controls.get(turn_id)
         return entry[1] if entry else None
+
+    @contextmanager
+    def taking_in(self) -> Iterator[None]:
+        """Mark an event being taken in and acknowledged: turns about to start let it go first
+        (Slack wants its acknowledgement within 3 seconds; a turn can wait a moment)."""
+        self._intakes += 1
+        self._no_intake.clear()
+        try:
+            yield
+        finally:
+            self._intakes -= 1
+            if self._intakes == 0:
+                self._no_intake.set()
+
+    def taken_recently(self, key: str) -> bool:
+        """Whether this process stored the message ``key`` lately (a twin delivery, a retry):
+        answered from memory, so duplicates cost no database round trip."""
+        return key in self._taken
+
+    def remember_taken(self, key: str) -> None:
+        self._taken[key] = None
+        while len(self._taken) > RECENT_KEYS:
+            self._taken.popitem(last=False)
+
+    async def _let_intake_go_first(self) -> None:
+        # Bounded: a steady stream of events delays a turn's start, never starves it.
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._no_intake.wait(), INTAKE_PRIORITY_S)
 
     def lock_for(self, key: str) -> asyncio.Lock:
         """A process-wide lock for ``key`` (kept only while someone holds a reference)."""
@@ -175,6 +211,7 @@ class TurnRunner:
         set_log_context(thread=message.thread.as_str(), turn_id=turn.id, event_id=message.event_id)
         if not await self._acquire(job):
             return
+        await self._let_intake_go_first()
         try:
             control = TurnControl()
             self._controls[turn.id] = (control, message.user)

@@ -32,10 +32,12 @@ def intake_middleware(*, services: Services, runner: TurnRunner) -> Callable[...
         body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]
     ) -> Any:
         event = body.get("event") if body.get("type") == "event_callback" else None
-        if isinstance(event, dict) and event.get("type") in _MESSAGE_EVENTS:
+        if not (isinstance(event, dict) and event.get("type") in _MESSAGE_EVENTS):
+            return await next_()
+        with runner.taking_in():
             with log_context(event_id=body.get("event_id")):
                 await _take(services=services, runner=runner, body=body, context=context)
-        return await next_()
+            return await next_()
 
     return intake
 
