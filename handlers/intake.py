@@ -19,6 +19,7 @@ from bot.services import Services
 from handlers.parse import (
     channel_file_share_for,
     incoming_message_for,
+    thread_file_share_for,
     unmentioned_reply_thread_for,
 )
 
@@ -54,18 +55,25 @@ async def _take(
         answered = thread is not None and thread.bot_answered
     message = incoming_message_for(body=body, bot_user_id=bot_user_id, answered_thread=answered)
     if message is None:
-        share = channel_file_share_for(body=body, bot_user_id=bot_user_id)
+        top_level = channel_file_share_for(body=body, bot_user_id=bot_user_id)
+        share = top_level or thread_file_share_for(body=body, bot_user_id=bot_user_id)
         if share is not None:
             thread_key, user, files = share
             await remember_shared_files(
                 services=services,
                 thread=thread_key,
                 user=user,
-                ts=thread_key.thread_ts,
+                ts=_event_ts(body) or thread_key.thread_ts,
                 files=files,
-                top_level_channel=True,
+                top_level_channel=top_level is not None,
             )
         return
     if runner.closing:
         log.info("shutting down: message stored for the next start")
     await accept_message(services=services, runner=runner, message=message)
+
+
+def _event_ts(body: dict[str, Any]) -> str | None:
+    event = body.get("event")
+    ts = event.get("ts") if isinstance(event, dict) else None
+    return ts if isinstance(ts, str) else None

@@ -165,6 +165,27 @@ def channel_file_share_for(
     return key, event["user"], files
 
 
+def thread_file_share_for(
+    *, body: Mapping[str, Any], bot_user_id: str | None = None
+) -> tuple[ThreadKey, str, tuple[SlackFile, ...]] | None:
+    """A person's files shared as a reply inside a thread (any conversation type), or None.
+
+    Returns (that thread, the user, the readable files) so a later question in the same
+    thread can use them; they belong to that thread only.
+    """
+    event = _person_message(body, bot_user_id or "")
+    if event is None or event["type"] != "message" or event.get("subtype") != "file_share":
+        return None
+    thread_ts = _thread_ts_of(event)
+    if thread_ts == event["ts"]:
+        return None
+    files = slack_files_for(event.get("files"))
+    if not files:
+        return None
+    key = ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=thread_ts)
+    return key, event["user"], files
+
+
 def slack_files_for(raw_files: Any) -> tuple[SlackFile, ...]:
     """Our view of a message's ``files``; unreadable ones (deleted, over a limit) left out."""
     if not isinstance(raw_files, list):

@@ -350,3 +350,28 @@ async def test_a_burst_at_start_checks_the_token_once(tmp_path: Path) -> None:
         statuses = await asyncio.gather(*(h.send_event(e) for e in events))
         assert statuses == [200] * 8
         assert len(h.slack.calls_to("auth.test")) == 1
+
+
+async def test_files_added_by_replies_before_the_mention_are_used_in_that_thread_only(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        first = h.slack.add_file(name="jan.csv", content=b"k,v\na,1\nb,2\n")
+        root = h.slack.post_user_message(channel="C1", user="U3", text="jan", files=[first])
+        assert await h.send_event(root) == 200
+        second = h.slack.add_file(name="feb.csv", content=b"k,v\nc,10\n")
+        reply = h.slack.post_user_message(
+            channel="C1", user="U4", text="and feb", files=[second], thread_ts=root["ts"]
+        )
+        assert await h.send_event(reply) == 200
+        ask = h.slack.post_user_message(
+            channel="C1", user="U1", text="<@UBOT> totals?", thread_ts=root["ts"]
+        )
+        await h.send_event(as_app_mention(ask))
+        other = h.slack.post_user_message(channel="C1", user="U1", text="<@UBOT> totals?")
+        await h.send_event(as_app_mention(other))
+        await h.settle()
+        text = "\n".join(bot_texts(h, "C1", root["ts"]))
+        assert "jan.csv: 2 rows, total 3" in text and "feb.csv: 1 rows, total 10" in text
+        elsewhere = "\n".join(bot_texts(h, "C1", other["ts"]))
+        assert "jan.csv" in elsewhere and "feb.csv" not in elsewhere
