@@ -515,6 +515,7 @@ async def test_create_that_cannot_reach_the_engine_ends_retryable_without_a_run(
     creates_before = len(fake.requests_to("POST", "/v1/responses"))
     assert creates_before == 1  # only the first turn's: the offline ones never arrived
     await dead.close()
+    await engine.aclose()
 
 
 async def test_cancel_stops_a_running_response(
