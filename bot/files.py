@@ -9,10 +9,8 @@ raises a ``FileProblem`` whose message names the file and says what to do.
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -25,6 +23,7 @@ from bot.file_packaging import (
     sha256_of,
     upload_form_for,
 )
+from bot.file_shape import delimiter_and_shape, lines_of
 from bot.types import FileFacts
 
 __all__ = [
@@ -278,13 +277,8 @@ _BOMS = (
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 _HANGUL = re.compile("[\uac00-\ud7a3]")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-_SEP_LINE = re.compile(r"sep=([^\r\n])\r?\n")  # Excel's hint line, e.g. "sep=;"
 _FIRST_CHAR = re.compile(r"\S")
-_DELIMITERS = (",", ";", "\t", "|")
 _PROBE = 65536
-_CHOOSE_RECORDS = 200
-_SHAPE_RECORDS = 200_000  # more than a head of 1 MB holds: ragged rows anywhere in it are told
 
 
 def _text_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
@@ -300,11 +294,11 @@ def _text_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
                 "JSON or CSV and share it again.",
                 file_name=file_name,
             )
-        lines = [line.strip() for line in _lines(text, 0, len(text), limit=20) if line.strip()]
+        lines = [line.strip() for line in lines_of(text, 0, len(text), limit=20) if line.strip()]
         if len(lines) >= 2 and all(x[0] == "{" and x[-1] == "}" for x in lines[:2]):
             note = "; ".join(n for n in (note, "JSON Lines (read with lines=True)") if n)
         return FileFacts(kind="json", mime_type=_MIME["json"], encoding=encoding, note=note)
-    delimiter, shape = _delimiter_and_shape(text, kind=kind, complete=head.complete)
+    delimiter, shape = delimiter_and_shape(text, kind=kind, complete=head.complete)
     notes = "; ".join(n for n in (note, shape) if n) or None
     return FileFacts(
         kind=kind, mime_type=_MIME[kind], encoding=encoding, delimiter=delimiter, note=notes
@@ -416,98 +410,3 @@ def _binary(head: _Head, *, file_name: str) -> FileUnreadable:
 
 
 # ---------------------------------------------------------------- delimiters
-
-
-def _lines(text: str, start: int, end: int, *, limit: int | None = None) -> Iterator[str]:
-    """Lines with their endings (\\n, \\r\\n or \\r), without copying the text."""
-    for count, match in enumerate(_LINE.finditer(text, start, end)):
-        if limit is not None and count >= limit:
-            return
-        yield match.group()
-
-
-def _field_counts(text: str, *, start: int, end: int, delimiter: str, limit: int) -> list[int]:
-    if text.find('"', start, end) < 0:
-        return _unquoted_field_counts(text, start=start, end=end, delimiter=delimiter, limit=limit)
-    counts: list[int] = []
-    try:
-        for row in csv.reader(_lines(text, start, end), delimiter=delimiter, strict=False):
-            if row:  # blank lines
-                counts.append(len(row))
-                if len(counts) >= limit:
-                    break
-    except csv.Error:  # e.g. an unbalanced quote swallowing the rest: judge what came before
-        pass
-    return counts
-
-
-_WINDOW = 64 * 1024
-
-
-def _unquoted_field_counts(
-    text: str, *, start: int, end: int, delimiter: str, limit: int
-) -> list[int]:
-    """Field counts when no field is quoted: a delimiter count per line, taken window by
-    window at line ends (several times faster than the csv reader, memory stays small)."""
-    counts: list[int] = []
-    pos = start
-    while pos < end and len(counts) < limit:
-        stop = min(end, pos + _WINDOW)
-        if stop < end:
-            cut = max(text.rfind("\n", pos, stop), text.rfind("\r", pos, stop))
-            if cut >= pos:
-                stop = cut + 1
-                if text[cut] == "\r" and stop < end and text[stop] == "\n":
-                    stop += 1
-        for line in text[pos:stop].splitlines():
-            if line:
-                counts.append(line.count(delimiter) + 1)
-        pos = stop
-    return counts[:limit]
-
-
-def _score(counts: list[int]) -> tuple[float, int]:
-    """(agreement, fields): how many records share the commonest field count, plus a bonus
-    when the header has it too; 0 when that count is below 2 (the delimiter is absent)."""
-    if not counts:
-        return 0.0, 0
-    fields = max(counts, key=counts.count)
-    if fields < 2:
-        return 0.0, fields
-    bonus = 0.2 if counts[0] == fields else 0.0
-    return counts.count(fields) / len(counts) + bonus, fields
-
-
-def _delimiter_and_shape(text: str, *, kind: str, complete: bool) -> tuple[str | None, str | None]:
-    # A head cut mid-file ends in a partial line: leave it out.
-    end = len(text) if complete else (max(text.rfind("\n"), text.rfind("\r")) + 1 or len(text))
-    sep_line = _SEP_LINE.match(text)
-    start = sep_line.end() if sep_line else 0
-    scores = {
-        d: _score(_field_counts(text, start=start, end=end, delimiter=d, limit=_CHOOSE_RECORDS))
-        for d in _DELIMITERS
-    }
-    best = max(_DELIMITERS, key=lambda d: scores[d])  # ties: the earlier, commoner one
-    chosen: str | None
-    if sep_line:
-        chosen = sep_line.group(1)
-    elif kind == "tsv":
-        strongly_other = scores[best][0] >= 1.1 and best != "\t"
-        chosen = best if strongly_other and scores["\t"][0] == 0 else "\t"
-    elif kind == "csv":
-        chosen = best if scores[best][0] > 0 else ","
-    else:
-        chosen = best if scores[best][0] >= 1.0 else None
-    if chosen is None:
-        return None, None
-    notes = ["the first line is Excel's 'sep=' hint (skip it: skiprows=1)"] if sep_line else []
-    counts = _field_counts(text, start=start, end=end, delimiter=chosen, limit=_SHAPE_RECORDS)
-    header, rows = (counts[0], counts[1:]) if counts else (0, [])
-    odd = [number for number, fields in enumerate(rows, start=1) if fields != header]
-    if odd:
-        sampled = "sampled " if not complete or len(counts) >= _SHAPE_RECORDS else ""
-        notes.append(
-            f"ragged: {len(odd)} of {len(rows)} {sampled}rows have a different number of "
-            f"fields than the header's {header} (first at data row {odd[0]})"
-        )
-    return chosen, "; ".join(notes) or None
