@@ -89,24 +89,37 @@ class Harness:
 
 
 @asynccontextmanager
+async def bot_over(
+    slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: str
+) -> AsyncIterator[Harness]:
+    """The real app in HTTP mode over existing fakes; leaving drains it like SIGTERM does."""
+    settings = settings_for(slack, openai, db, **overrides)
+    async with running_bot(settings, http_mode=True) as bot:
+        runner = web.AppRunner(web_application(bot), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        async with aiohttp.ClientSession() as http:
+            try:
+                yield Harness(
+                    slack=slack,
+                    openai=openai,
+                    settings=settings,
+                    bot=bot,
+                    events_url=f"http://127.0.0.1:{port}/slack/events",
+                    http=http,
+                )
+            finally:
+                await runner.cleanup()
+
+
+@asynccontextmanager
 async def harness(tmp_path: Path, **overrides: str) -> AsyncIterator[Harness]:
-    async with FakeSlack() as slack, FakeOpenAI() as openai:
-        settings = settings_for(slack, openai, tmp_path / "insightbot.db", **overrides)
-        async with running_bot(settings, http_mode=True) as bot:
-            runner = web.AppRunner(web_application(bot), access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = runner.addresses[0][1]
-            async with aiohttp.ClientSession() as http:
-                try:
-                    yield Harness(
-                        slack=slack,
-                        openai=openai,
-                        settings=settings,
-                        bot=bot,
-                        events_url=f"http://127.0.0.1:{port}/slack/events",
-                        http=http,
-                    )
-                finally:
-                    await runner.cleanup()
+    """Fresh fakes and the real app over them."""
+    async with (
+        FakeSlack() as slack,
+        FakeOpenAI() as openai,
+        bot_over(slack, openai, tmp_path / "insightbot.db", **overrides) as h,
+    ):
+        yield h

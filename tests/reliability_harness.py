@@ -11,15 +11,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from aiohttp import web
-
-from handlers.app import running_bot, web_application
 from storage.records import TurnRecord
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_payloads import as_app_mention, block_actions
 from tests.fakes.slack_server import FakeSlack, SeenMessage
-from tests.harness import Harness, settings_for
+from tests.harness import Harness
 
 CSV = b"region,amount\nSeoul,100\nBusan,200\nDaegu,300\n"
 ANSWER = "3 rows, total 600"  # what the fake model says about CSV
@@ -29,32 +25,6 @@ ANSWER = "3 rows, total 600"  # what the fake model says about CSV
 async def fakes() -> AsyncIterator[tuple[FakeSlack, FakeOpenAI]]:
     async with FakeSlack() as slack, FakeOpenAI() as openai:
         yield slack, openai
-
-
-@asynccontextmanager
-async def bot_over(
-    slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: str
-) -> AsyncIterator[Harness]:
-    """The real app in HTTP mode over existing fakes; leaving drains it like SIGTERM does."""
-    settings = settings_for(slack, openai, db, **overrides)
-    async with running_bot(settings, http_mode=True) as bot:
-        runner = web.AppRunner(web_application(bot), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        async with aiohttp.ClientSession() as http:
-            try:
-                yield Harness(
-                    slack=slack,
-                    openai=openai,
-                    settings=settings,
-                    bot=bot,
-                    events_url=f"http://127.0.0.1:{port}/slack/events",
-                    http=http,
-                )
-            finally:
-                await runner.cleanup()
 
 
 async def ask(

@@ -9,11 +9,11 @@ import pytest
 
 from storage.records import CANCELLED, DONE
 from tests.fakes.openai_model import ModelContext, ModelResult, default_model
+from tests.harness import bot_over
 from tests.reliability_harness import (
     ANSWER,
     answers,
     ask,
-    bot_over,
     click,
     creates,
     fakes,

@@ -10,12 +10,12 @@ import pytest
 
 from storage.records import DONE, FAILED
 from tests.fakes.openai_model import default_model
+from tests.harness import bot_over
 from tests.reliability_harness import (
     ANSWER,
     answers,
     ask,
     bot_messages,
-    bot_over,
     creates,
     fakes,
     stored_turns,

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.harness import Harness
+from tests.harness import Harness, bot_over
 from tests.reliability_harness import (
     CSV,
     answers,
     ask,
-    bot_over,
     creates,
     fakes,
     thread_text,

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from storage.records import DONE, FAILED, QUEUED, RUNNING
 from tests.fakes.slack_payloads import as_app_mention
+from tests.harness import bot_over
 from tests.reliability_harness import (
     ANSWER,
     answers,
     ask,
     bot_messages,
-    bot_over,
     click,
     creates,
     fakes,
