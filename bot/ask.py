@@ -223,7 +223,7 @@ async def _follow(
                 print(f"insightbot: {message}", file=stderr)
                 await store.update_turn(turn.id, status=FAILED, error=code or "failed")
                 return AskResult(EXIT_ENGINE, "", ())
-    saved = _save_artifacts(artifacts, out_dir)
+    saved = await asyncio.to_thread(_save_artifacts, artifacts, out_dir)
     print(answer, file=stdout)
     for path in saved:
         print(f"saved: {path}", file=stdout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -308,7 +308,3 @@ def load_settings(
             "OAuth and drops the bot token. insightbot runs with one bot token; unset them."
         )
     return Settings(**values)
-
-
-def settings_field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Settings))

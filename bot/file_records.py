@@ -1,11 +1,12 @@
-"""Translating between stored file records and the engine's UploadedFile (pure)."""
+"""Translating between Slack files, stored file records and the engine's UploadedFile (pure)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
-from bot.types import FileFacts, LocalFile, UploadedFile
-from storage.records import FileRecord
+from bot.types import FileFacts, LocalFile, SlackFile, ThreadKey, UploadedFile
+from storage.records import ChannelFileRecord, FileRecord
 
 
 def uploaded_from_record(record: FileRecord) -> UploadedFile | None:
@@ -45,4 +46,53 @@ def record_with_upload(record: FileRecord, local: LocalFile, uploaded: UploadedF
         note=local.facts.note,
         engine_file_id=uploaded.file_id,
         upload_name=uploaded.upload_name,
+    )
+
+
+def file_record_for(
+    *, thread_key: str, file: SlackFile, shared_by: str | None, shared_ts: str | None
+) -> FileRecord:
+    """A Slack file as remembered for one thread (not yet uploaded)."""
+    return FileRecord(
+        thread_key=thread_key,
+        slack_file_id=file.id,
+        name=file.name,
+        size=file.size,
+        mimetype=file.mimetype,
+        filetype=file.filetype,
+        url_private_download=file.url_private_download,
+        shared_by=shared_by,
+        shared_ts=shared_ts,
+        created_at=time.time(),
+    )
+
+
+def channel_file_record_for(
+    *, thread: ThreadKey, file: SlackFile, shared_by: str, expires_at: float
+) -> ChannelFileRecord:
+    """A file shared at the top level of a channel (``thread.thread_ts`` is that message)."""
+    return ChannelFileRecord(
+        team=thread.team,
+        channel=thread.channel,
+        slack_file_id=file.id,
+        name=file.name,
+        size=file.size,
+        mimetype=file.mimetype,
+        filetype=file.filetype,
+        url_private_download=file.url_private_download,
+        shared_by=shared_by,
+        shared_ts=thread.thread_ts,
+        expires_at=expires_at,
+    )
+
+
+def slack_file_of(record: FileRecord | ChannelFileRecord) -> SlackFile:
+    """The Slack file a stored record describes."""
+    return SlackFile(
+        id=record.slack_file_id,
+        name=record.name,
+        size=record.size,
+        mimetype=record.mimetype,
+        filetype=record.filetype,
+        url_private_download=record.url_private_download,
     )

@@ -12,11 +12,11 @@ import time
 import uuid
 from dataclasses import asdict
 
+from bot.file_records import channel_file_record_for, file_record_for
 from bot.runner import TurnRunner
 from bot.services import Services
-from bot.turn_files import file_record_for
 from bot.types import IncomingMessage, SlackFile, ThreadKey
-from storage.records import ChannelFileRecord, TurnRecord
+from storage.records import TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +108,10 @@ async def remember_shared_files(
         )
         if top_level_channel:
             await services.store.remember_channel_file(
-                ChannelFileRecord(
-                    team=thread.team,
-                    channel=thread.channel,
-                    slack_file_id=file.id,
-                    name=file.name,
-                    size=file.size,
-                    mimetype=file.mimetype,
-                    filetype=file.filetype,
-                    url_private_download=file.url_private_download,
+                channel_file_record_for(
+                    thread=thread,
+                    file=file,
                     shared_by=user,
-                    shared_ts=ts,
                     expires_at=time.time() + services.settings.channel_file_ttl_s,
                 )
             )

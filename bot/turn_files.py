@@ -18,7 +18,12 @@ from pathlib import Path
 
 from bot import messages
 from bot.errors import FileProblem, FileUnavailable, UnsupportedFileType
-from bot.file_records import record_with_upload, uploaded_from_record
+from bot.file_records import (
+    file_record_for,
+    record_with_upload,
+    slack_file_of,
+    uploaded_from_record,
+)
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
 from bot.services import Services
 from bot.slack.download import download_file
@@ -33,23 +38,6 @@ class CollectedFiles:
     records: list[FileRecord] = field(default_factory=list)  # oldest shared first
     notices: list[str] = field(default_factory=list)  # told to the user before the answer
     problems: list[str] = field(default_factory=list)  # files refused, each naming the file
-
-
-def file_record_for(
-    *, thread_key: str, file: SlackFile, shared_by: str | None, shared_ts: str | None
-) -> FileRecord:
-    return FileRecord(
-        thread_key=thread_key,
-        slack_file_id=file.id,
-        name=file.name,
-        size=file.size,
-        mimetype=file.mimetype,
-        filetype=file.filetype,
-        url_private_download=file.url_private_download,
-        shared_by=shared_by,
-        shared_ts=shared_ts,
-        created_at=time.time(),
-    )
 
 
 def choose_channel_files(
@@ -88,18 +76,10 @@ async def collect_turn_files(
         )
         picks = choose_channel_files(candidates, named=named)
         for pick in picks:
-            slack_file = SlackFile(
-                id=pick.slack_file_id,
-                name=pick.name,
-                size=pick.size,
-                mimetype=pick.mimetype,
-                filetype=pick.filetype,
-                url_private_download=pick.url_private_download,
-            )
             await store.save_file(
                 file_record_for(
                     thread_key=thread_key,
-                    file=slack_file,
+                    file=slack_file_of(pick),
                     shared_by=pick.shared_by,
                     shared_ts=pick.shared_ts,
                 )
@@ -176,14 +156,7 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
 async def _resolved_slack_file(*, services: Services, record: FileRecord) -> SlackFile:
     """The file with a download URL: Slack Connect stubs and old records ask files.info."""
     if record.url_private_download:
-        return SlackFile(
-            id=record.slack_file_id,
-            name=record.name,
-            size=record.size,
-            mimetype=record.mimetype,
-            filetype=record.filetype,
-            url_private_download=record.url_private_download,
-        )
+        return slack_file_of(record)
     info = await services.slack.file_info(record.slack_file_id)
     if info is None or not info.url_private_download:
         raise FileUnavailable(

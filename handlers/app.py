@@ -98,9 +98,8 @@ def web_application(bot: RunningBot) -> web.Application:
     async def slack_events(request: web.Request) -> web.Response:
         if bot.runner.closing:
             return web.Response(status=503, text="shutting down")
-        with bot.runner.taking_in():
-            bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
-            return await to_aiohttp_response(bolt_response)
+        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"ok": not bot.runner.closing})

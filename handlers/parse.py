@@ -14,7 +14,7 @@ Which messages count (``incoming_message_for``):
   messages. ``thread_broadcast`` (a reply also sent to the channel) is a normal reply.
 
 A mention with a file can arrive twice (``app_mention`` and ``message``); both parse to the same
-message, and ``dedupe_keys_for`` gives both the same ``(channel, ts)`` key.
+IncomingMessage, so the intake deduplicates them on (team, channel, ts).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ __all__ = [
     "SUBSCRIBED_EVENTS",
     "ActionRequest",
     "channel_file_share_for",
-    "dedupe_keys_for",
     "file_mention_names",
     "incoming_message_for",
     "readable_text",
@@ -130,18 +129,6 @@ def unmentioned_reply_thread_for(*, body: Mapping[str, Any], bot_user_id: str) -
     if thread_ts == event["ts"] or _mentions_bot(event.get("text") or "", bot_user_id):
         return None
     return ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=thread_ts)
-
-
-def dedupe_keys_for(message: IncomingMessage) -> tuple[str, ...]:
-    """Keys under which this message's work is claimed: the Slack message, then the delivery.
-
-    The message key is the same for the ``app_mention`` and the ``message`` event of one Slack
-    message; the event key catches Slack's retries of one delivery.
-    """
-    keys = [f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"]
-    if message.event_id:
-        keys.append(f"evt:{message.event_id}")
-    return tuple(keys)
 
 
 def channel_file_share_for(

@@ -26,7 +26,6 @@ from handlers.parse import (
     ActionRequest,
     action_for,
     channel_file_share_for,
-    dedupe_keys_for,
     file_mention_names,
     incoming_message_for,
     readable_text,
@@ -311,15 +310,7 @@ def test_mention_delivered_only_as_a_file_share_message_reads_the_same() -> None
 
     assert from_mention is not None and from_message is not None
     assert replace(from_message, event_id=None) == replace(from_mention, event_id=None)
-    assert dedupe_keys_for(from_mention)[0] == dedupe_keys_for(from_message)[0]
-    assert dedupe_keys_for(from_mention) == (f"msg:{TEAM}:{CHANNEL}:{TS}", "evt:Ev0MENTION01")
-    assert dedupe_keys_for(from_message)[1] == "evt:Ev0MESSAGE01"
-
-
-def test_dedupe_key_without_an_event_id_is_the_message_alone() -> None:
-    message = parse(envelope(app_mention(f"<@{BOT}> hi"), event_id=None))
-
-    assert message is not None and dedupe_keys_for(message) == (f"msg:{TEAM}:{CHANNEL}:{TS}",)
+    assert (from_mention.event_id, from_message.event_id) == ("Ev0MENTION01", "Ev0MESSAGE01")
 
 
 # ---------------------------------------------------------------- direct messages

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.slack_server import FakeSlack
 from tests.harness import Harness, bot_over
 from tests.reliability_harness import (
     CSV,
@@ -82,6 +83,7 @@ async def test_each_bad_input_works_or_is_named_with_what_to_do(tmp_path: Path, 
         await h.settle()
 
         assert len(answers(slack, "C2", healthy["ts"])) == 1, "the bot stopped answering others"
+        _assert_no_indicator_left(slack, "C1", event["ts"])
         text = thread_text(slack, "C1", event["ts"])
         if case.answer is None:
             assert case.name in text
@@ -94,6 +96,20 @@ async def test_each_bad_input_works_or_is_named_with_what_to_do(tmp_path: Path, 
         (call,) = [c for c in openai.model_calls if any(f.name == case.name for f in c.files)]
         for words in case.told:
             assert words in (call.instructions or ""), (words, call.instructions)
+
+
+def _assert_no_indicator_left(slack: FakeSlack, channel: str, ts: str) -> None:
+    """Whatever happened, nothing says "working" any more."""
+    assert slack.statuses(channel, ts)[-1] == ""
+    assert "eyes" not in slack.reactions(channel, ts)
+    buttons = [
+        element.get("action_id")
+        for message in slack.thread(channel, ts)
+        for block in message.blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+    assert "stop_turn" not in buttons
 
 
 async def test_a_question_with_no_text_gets_a_summary_of_the_file(tmp_path: Path) -> None:
