@@ -7,6 +7,7 @@ Secrets are wrapped in ``Secret`` so that they never show in a repr, a log line 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,39 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "INSIGHTBOT_HEALTH_PORT", "", "In Socket Mode, a port for `GET /healthz` (empty: none)."
     ),
     SettingSpec("INSIGHTBOT_LOG_LEVEL", "INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
+    SettingSpec(
+        "INSIGHTBOT_SLACK_FILE_HOSTS",
+        "files.slack.com",
+        "Comma-separated host names the bot token may be sent to for file downloads (https only); "
+        "add your Slack cloud's file host (GovSlack, for example). A non-default `SLACK_API_URL`'s "
+        "own scheme, host and port are allowed as well.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MAX_QUESTION_CHARS",
+        "20000",
+        "Longest question accepted, in characters; a longer one is refused with a message.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MAX_OUTPUT_FILE_MB",
+        "100",
+        "Largest file (chart, CSV, …) the bot posts back from the sandbox, in MB; larger ones are "
+        "named in the answer as not posted.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MAX_OUTPUT_TURN_MB",
+        "300",
+        "Most generated files one answer posts back in total, in MB.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_USER_MAX_RUNNING",
+        "3",
+        "Analyses one person may have running at once; further questions wait in order (0: no limit).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_USER_MAX_WAITING",
+        "10",
+        "Questions one person may have waiting; beyond this a question is refused (0: no limit).",
+    ),
 )
 
 
@@ -162,6 +196,20 @@ class Settings:
     status_refresh_s: float = 90.0
     health_port: int | None = None
     log_level: str = "INFO"
+    slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+    max_question_chars: int = 20_000
+    max_output_file_bytes: int = 100 * 1024 * 1024
+    max_output_turn_bytes: int = 300 * 1024 * 1024
+    user_max_running: int = 3
+    user_max_waiting: int = 10
+
+    def secret_values(self) -> list[str]:
+        """The revealed value of every secret setting (for masking them in logs and errors)."""
+        return [
+            value.reveal()
+            for value in vars(self).values()
+            if isinstance(value, Secret) and value.reveal()
+        ]
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first missing required setting among ``names``."""
@@ -203,6 +251,24 @@ def _positive_float(env: str, raw: str) -> float:
     if value <= 0:
         raise ConfigError(f"{env} must be greater than 0, got {raw!r}.")
     return value
+
+
+def _non_negative_int(env: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{env} must be a whole number, got {raw!r}.") from None
+    if value < 0:
+        raise ConfigError(f"{env} must be 0 or more, got {raw!r}.")
+    return value
+
+
+def _host_names(env: str, raw: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower().rstrip(".") for h in raw.split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]{1,253}", host) or ".." in host:
+            raise ConfigError(f"{env} must list host names like files.slack.com, got {host!r}.")
+    return hosts
 
 
 def _boolean(env: str, raw: str) -> bool:
@@ -275,6 +341,18 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "INSIGHTBOT_STATUS_REFRESH_S": ("status_refresh_s", _positive_float),
     "INSIGHTBOT_HEALTH_PORT": ("health_port", _port),
     "INSIGHTBOT_LOG_LEVEL": ("log_level", _log_level),
+    "INSIGHTBOT_SLACK_FILE_HOSTS": ("slack_file_hosts", _host_names),
+    "INSIGHTBOT_MAX_QUESTION_CHARS": ("max_question_chars", _positive_int),
+    "INSIGHTBOT_MAX_OUTPUT_FILE_MB": (
+        "max_output_file_bytes",
+        lambda e, r: _positive_int(e, r) * 1024 * 1024,
+    ),
+    "INSIGHTBOT_MAX_OUTPUT_TURN_MB": (
+        "max_output_turn_bytes",
+        lambda e, r: _positive_int(e, r) * 1024 * 1024,
+    ),
+    "INSIGHTBOT_USER_MAX_RUNNING": ("user_max_running", _non_negative_int),
+    "INSIGHTBOT_USER_MAX_WAITING": ("user_max_waiting", _non_negative_int),
 }
 
 
