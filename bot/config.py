@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.redact import register_secrets
 
 MEMORY_TIERS = ("1g", "4g", "16g", "64g")
 
@@ -385,4 +386,6 @@ def load_settings(
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are both set: that switches Slack's SDK to "
             "OAuth and drops the bot token. insightbot runs with one bot token; unset them."
         )
-    return Settings(**values)
+    settings = Settings(**values)
+    register_secrets(settings.secret_values())
+    return settings

@@ -24,6 +24,8 @@ secret. ``retryable`` says whether trying the same thing again later can help.
 
 from __future__ import annotations
 
+from bot.redact import redact
+
 
 class InsightbotError(Exception):
     """Base of every error insightbot raises on purpose."""
@@ -32,9 +34,10 @@ class InsightbotError(Exception):
     retryable = False
 
     def __init__(self, user_message: str | None = None, *, detail: str | None = None) -> None:
-        self.user_message = user_message or self.default_message
-        self.detail = detail
-        super().__init__(detail or self.user_message)
+        # Details often quote an upstream error, which may echo a key: masked here, once.
+        self.user_message = redact(user_message or self.default_message)
+        self.detail = redact(detail) if detail is not None else None
+        super().__init__(self.detail or self.user_message)
 
 
 class ConfigError(InsightbotError):

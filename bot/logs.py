@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from bot.redact import redact
 
 _CONTEXT_FIELDS = ("event_id", "thread", "turn_id", "request_id")
 # LogRecord already has ``thread`` (the OS thread id): the Slack thread goes on ``slack_thread``.
@@ -18,15 +19,10 @@ _context: dict[str, contextvars.ContextVar[str | None]] = {
     name: contextvars.ContextVar(f"insightbot_{name}", default=None) for name in _CONTEXT_FIELDS
 }
 
-# Tokens that must never leave the process, whatever a library chose to print.
-_SECRET_PATTERN = re.compile(
-    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{6,}|Bearer\s+[A-Za-z0-9._-]+)"
-)
-
 
 def scrub(text: str) -> str:
-    """``text`` with anything shaped like a Slack token, OpenAI key or bearer header masked."""
-    return _SECRET_PATTERN.sub("[redacted]", text)
+    """``text`` with every secret setting's value and anything shaped like a token masked."""
+    return redact(text)
 
 
 @contextmanager
@@ -67,14 +63,14 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         for name in _CONTEXT_FIELDS:
             value = getattr(record, _RECORD_ATTRIBUTE.get(name, name), None)
             if value:
                 entry[name] = value
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = scrub(self.formatException(record.exc_info))
         return scrub(json.dumps(entry, ensure_ascii=False))
 
 
@@ -85,6 +81,7 @@ def configure_logging(level: str) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_insightbot", False):
             root.removeHandler(handler)
+    install_redacting_records()
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(ContextFilter())
@@ -93,3 +90,21 @@ def configure_logging(level: str) -> None:
     # Bolt and the SDKs log request details at DEBUG; keep them quieter than our own lines.
     for noisy in ("slack_bolt", "slack_sdk", "openai", "httpx", "httpx2", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
+def install_redacting_records() -> None:
+    """Mask secrets when a record is made, so every handler (not only ours) gets clean text."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_insightbot", False):
+        return
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        message = record.getMessage()
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return record
+
+    make_record._insightbot = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make_record)

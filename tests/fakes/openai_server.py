@@ -73,6 +73,7 @@ Control API:
                                     tools, question, container files, history_length)
     emitted: list[dict]             every SSE event written to any client, as sent
     latency_s, event_delay_s, run_delay_s: float (default 0)
+    echo_key_in_errors: bool        a 401 quotes the presented key whole, as some proxies do
     fail_next(method, path_prefix, *, status, code=None, message=None, retry_after=None,
               times=1)              the next ``times`` requests whose path starts with the
                                     prefix get this error (after the key check); message
@@ -203,6 +204,8 @@ class FakeOpenAI:
     latency_s: float = 0.0
     event_delay_s: float = 0.0
     run_delay_s: float = 0.0
+    # Some OpenAI-compatible proxies quote the whole presented key in their 401 message.
+    echo_key_in_errors: bool = False
     requests: list[RecordedRequest] = field(default_factory=list)
     model_calls: list[ModelContext] = field(default_factory=list)
     emitted: list[Json] = field(default_factory=list)
@@ -381,9 +384,11 @@ class FakeOpenAI:
                 "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
             )
         if header != f"Bearer {self.api_key}":
+            presented = header.removeprefix("Bearer ")
+            quoted = f": {presented}" if self.echo_key_in_errors else ""
             raise ApiError(
                 401,
-                "Incorrect API key provided. You can find your API key at "
+                f"Incorrect API key provided{quoted}. You can find your API key at "
                 "https://platform.openai.com/account/api-keys.",
                 code="invalid_api_key",
             )
