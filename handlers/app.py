@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -25,6 +25,7 @@ from bot.engines.base import Engine
 from bot.recovery import recover_unfinished_turns
 from bot.runner import TurnRunner
 from bot.services import Services
+from handlers.http_guard import DEFAULT_LIMITS, HttpLimits, guard_middlewares
 from handlers.listeners import register
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,33 @@ def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> Asy
     """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures."""
     settings = services.settings
     signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
-    app = AsyncApp(
-        client=services.slack.client,
-        authorize=_single_flight_authorize(services),
-        signing_secret=signing_secret,
-        request_verification_enabled=http_mode,
-        # setStatus and streaming are called by our gateway, not through listener arguments.
-        attaching_conversation_kwargs_enabled=False,
-    )
+    with _without_token_skipped_warning():
+        app = AsyncApp(
+            client=services.slack.client,
+            authorize=_single_flight_authorize(services),
+            signing_secret=signing_secret,
+            request_verification_enabled=http_mode,
+            # setStatus and streaming are called by our gateway, not through listener arguments.
+            attaching_conversation_kwargs_enabled=False,
+        )
     register(app, services=services, runner=runner)
     return app
+
+
+@contextmanager
+def _without_token_skipped_warning() -> Iterator[None]:
+    """Hide Bolt's "token will be ignored" warning: our ``authorize`` returns that same token,
+    and operators read the warning as "my token is wrong"."""
+
+    def not_token_skipped(record: logging.LogRecord) -> bool:
+        return "will be ignored" not in record.getMessage()
+
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    bolt_logger.addFilter(not_token_skipped)
+    try:
+        yield
+    finally:
+        bolt_logger.removeFilter(not_token_skipped)
 
 
 def _single_flight_authorize(services: Services) -> Callable[[], Awaitable[AuthorizeResult]]:
@@ -92,8 +110,17 @@ async def running_bot(
             await runner.drain(settings.drain_s)
 
 
-def web_application(bot: RunningBot) -> web.Application:
-    """aiohttp app: POST /slack/events (events and interactivity), GET /healthz."""
+EVENTS_PATH = "/slack/events"
+
+
+def web_application(
+    bot: RunningBot, *, events: bool = True, limits: HttpLimits = DEFAULT_LIMITS
+) -> web.Application:
+    """aiohttp app: POST /slack/events (events and interactivity) when ``events``, GET /healthz.
+
+    Socket Mode serves only the health check: its app verifies no signatures, so an events
+    route there would take unsigned requests.
+    """
 
     async def slack_events(request: web.Request) -> web.Response:
         if bot.runner.closing:
@@ -104,8 +131,11 @@ def web_application(bot: RunningBot) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"ok": not bot.runner.closing})
 
-    application = web.Application()
-    application.router.add_post("/slack/events", slack_events)
+    application = web.Application(
+        middlewares=guard_middlewares(limits, signed_paths=frozenset({EVENTS_PATH}))
+    )
+    if events:
+        application.router.add_post(EVENTS_PATH, slack_events)
     application.router.add_get("/healthz", healthz)
     return application
 
@@ -119,8 +149,13 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def _start_site(application: web.Application, host: str, port: int) -> web.AppRunner:
-    app_runner = web.AppRunner(application, access_log=None)
+async def start_site(
+    application: web.Application, host: str, port: int, *, limits: HttpLimits = DEFAULT_LIMITS
+) -> web.AppRunner:
+    """Serve ``application`` on host:port; idle keep-alive connections close after a while."""
+    app_runner = web.AppRunner(
+        application, access_log=None, keepalive_timeout=limits.keepalive_timeout_s
+    )
     await app_runner.setup()
     await web.TCPSite(app_runner, host, port).start()
     return app_runner
@@ -130,7 +165,7 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
     """Run in HTTP mode until SIGTERM/SIGINT, then drain."""
     settings.require("slack_bot_token", "slack_signing_secret", "openai_api_key")
     async with running_bot(settings, http_mode=True) as bot:
-        site = await _start_site(web_application(bot), host, port)
+        site = await start_site(web_application(bot), host, port)
         log.info("listening on http://%s:%s/slack/events", host, port)
         try:
             await _wait_for_signal()
@@ -158,7 +193,9 @@ async def run_socket_mode(settings: Settings) -> None:
     async with running_bot(settings, http_mode=False) as bot:
         health = None
         if settings.health_port:
-            health = await _start_site(web_application(bot), "0.0.0.0", settings.health_port)
+            health = await start_site(
+                web_application(bot, events=False), "0.0.0.0", settings.health_port
+            )
         handler = await connect_socket_mode(bot, settings)
         log.info("connected to Slack in Socket Mode")
         try:

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from bot.config import Settings, load_settings
-from handlers.app import RunningBot, running_bot, web_application
+from handlers.app import RunningBot, running_bot, start_site, web_application
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_payloads import event_callback
 from tests.fakes.slack_server import FakeSlack
@@ -95,10 +94,7 @@ async def bot_over(
     """The real app in HTTP mode over existing fakes; leaving drains it like SIGTERM does."""
     settings = settings_for(slack, openai, db, **overrides)
     async with running_bot(settings, http_mode=True) as bot:
-        runner = web.AppRunner(web_application(bot), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner = await start_site(web_application(bot), "127.0.0.1", 0)
         port = runner.addresses[0][1]
         async with aiohttp.ClientSession() as http:
             try:
