@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,22 +15,71 @@ from bot.errors import ConfigError, InsightbotError
 from bot.logs import configure_logging
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default only when it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
+    defaults = _DefaultsShown
     parser = argparse.ArgumentParser(
-        prog="insightbot", description="Data questions in Slack threads, answered with Python."
+        prog="insightbot",
+        description="Data questions in Slack threads, answered with Python. Settings come from "
+        "the environment or a .env file in the current folder; `insightbot doctor` checks them.",
+        formatter_class=defaults,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="connect to Slack in Socket Mode (no public URL needed)")
-    serve = commands.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
-    ask = commands.add_parser("ask", help="ask a question about local files from the terminal")
-    ask.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    ask.add_argument("--question", "-q", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="connect to Slack in Socket Mode (no public URL needed)",
+        description="Connect to Slack in Socket Mode and answer questions until stopped "
+        "(SIGTERM/SIGINT drain running analyses first).",
+        formatter_class=defaults,
+    )
+    serve = commands.add_parser(
+        "serve",
+        help="HTTP mode: POST /slack/events, GET /healthz",
+        description="Serve Slack's events and button clicks over HTTP (signatures verified). "
+        "Put it behind a reverse proxy with TLS when it faces the internet.",
+        formatter_class=defaults,
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)"
+    )
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on")
+    ask = commands.add_parser(
+        "ask",
+        help="ask a question about local files from the terminal",
+        description="Run the same analysis on local files: progress on stderr, the answer on "
+        "stdout, charts saved into --out.",
+        formatter_class=defaults,
+    )
+    ask.add_argument("files", nargs="+", type=Path, metavar="FILE", help="data files to analyse")
+    ask.add_argument("--question", "-q", required=True, help="the question, in plain words")
     ask.add_argument("--thread", help="continue an earlier conversation of this name")
-    ask.add_argument("--out", type=Path, default=Path("insightbot-output"))
-    commands.add_parser("doctor", help="check tokens, scopes and engine access")
+    ask.add_argument(
+        "--out", type=Path, default=Path("insightbot-output"), help="folder for charts and files"
+    )
+    commands.add_parser(
+        "doctor",
+        help="check tokens, scopes and engine access",
+        description="Check the settings, the Slack tokens and their scopes, and the engine, "
+        "one line each, with what to do about each failure.",
+        formatter_class=defaults,
+    )
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("insightbot")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"insightbot: {error.user_message}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    for warning in settings.warnings():
+        logging.getLogger("insightbot").warning(warning)
     try:
         if args.command == "run":
             from handlers.app import run_socket_mode

@@ -213,17 +213,66 @@ class Settings:
         ]
 
     def require(self, *names: str) -> None:
-        """Raise ConfigError naming the first missing required setting among ``names``."""
-        env_of = {
-            "slack_bot_token": "SLACK_BOT_TOKEN",
-            "slack_app_token": "SLACK_APP_TOKEN",
-            "slack_signing_secret": "SLACK_SIGNING_SECRET",
-            "openai_api_key": "OPENAI_API_KEY",
-        }
-        for name in names:
-            if not getattr(self, name):
-                env = env_of.get(name, name)
-                raise ConfigError(f"{env} is not set: {_HOW_TO_SET.get(env, 'set it')}.")
+        """Raise ConfigError listing every missing setting among ``names`` at once, each with
+        how to get it, where settings are read from, and what to run next."""
+        missing = [_ENV_OF.get(name, name) for name in names if not getattr(self, name)]
+        if not missing:
+            return
+        lines = [
+            f"{len(missing)} setting(s) missing:" if len(missing) > 1 else "A setting is missing:"
+        ]
+        lines += [f"  {env}: {_HOW_TO_SET.get(env, 'set it')}." for env in missing]
+        lines.append(
+            f"Put them in the environment or in {Path.cwd() / '.env'} (one NAME=value a line), "
+            'then run `insightbot doctor`. The README\'s "Set up the Slack app" section shows '
+            "where each comes from."
+        )
+        raise ConfigError("\n".join(lines))
+
+    def warnings(self) -> list[str]:
+        """Things that may be wrong but need not be (a token of an unexpected shape)."""
+        found = []
+        for name, prefix in (("slack_bot_token", "xoxb-"), ("slack_app_token", "xapp-")):
+            token = getattr(self, name)
+            if token and not token.reveal().startswith(prefix):
+                found.append(
+                    f"{_ENV_OF[name]} does not start with {prefix}; "
+                    "if it is not a rotated or enterprise token, check that you copied the right one."
+                )
+        return found
+
+
+_ENV_OF = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "openai_api_key": "OPENAI_API_KEY",
+}
+# Token kinds that are certainly wrong in each place (a user token, or the other app token).
+_WRONG_TOKEN_KINDS = {
+    "SLACK_BOT_TOKEN": (
+        ("xapp-", "an app-level token (xapp-…)"),
+        ("xoxp-", "a user token (xoxp-…)"),
+    ),
+    "SLACK_APP_TOKEN": (("xoxb-", "a bot token (xoxb-…)"), ("xoxp-", "a user token (xoxp-…)")),
+}
+
+
+def _check_token_kinds(merged: Mapping[str, str]) -> None:
+    bot = merged.get("SLACK_BOT_TOKEN", "").strip()
+    app = merged.get("SLACK_APP_TOKEN", "").strip()
+    if bot.startswith("xapp-") and app.startswith("xoxb-"):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped: the bot token starts with xoxb-, "
+            "the app-level token with xapp-."
+        )
+    for env, value in (("SLACK_BOT_TOKEN", bot), ("SLACK_APP_TOKEN", app)):
+        for prefix, kind in _WRONG_TOKEN_KINDS[env]:
+            if value.startswith(prefix):
+                expected = "xoxb-" if env == "SLACK_BOT_TOKEN" else "xapp-"
+                raise ConfigError(
+                    f"{env} holds {kind}; it needs the token that starts with {expected}."
+                )
 
 
 _HOW_TO_SET = {
@@ -386,6 +435,7 @@ def load_settings(
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are both set: that switches Slack's SDK to "
             "OAuth and drops the bot token. insightbot runs with one bot token; unset them."
         )
+    _check_token_kinds(merged)
     settings = Settings(**values)
     register_secrets(settings.secret_values())
     return settings

@@ -44,8 +44,42 @@ def test_oauth_variables_are_refused_because_bolt_would_drop_the_bot_token() -> 
 
 def test_missing_required_setting_says_what_to_set() -> None:
     settings = load_settings({}, dotenv_path=None)
-    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN is not set: create an app-level"):
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN: create an app-level"):
         settings.require("slack_app_token")
+
+
+def test_every_missing_setting_is_named_at_once_with_where_to_put_it() -> None:
+    settings = load_settings({}, dotenv_path=None)
+    with pytest.raises(ConfigError) as caught:
+        settings.require("slack_bot_token", "slack_app_token", "openai_api_key")
+    text = caught.value.user_message
+    for env in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "OPENAI_API_KEY"):
+        assert f"  {env}: " in text
+    assert ".env" in text and "insightbot doctor" in text
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"SLACK_BOT_TOKEN": "xapp-1-A", "SLACK_APP_TOKEN": "xoxb-1-2"}, "are swapped"),
+        ({"SLACK_BOT_TOKEN": "xapp-1-A"}, "SLACK_BOT_TOKEN holds an app-level token"),
+        ({"SLACK_BOT_TOKEN": "xoxp-1-2"}, "SLACK_BOT_TOKEN holds a user token"),
+        ({"SLACK_APP_TOKEN": "xoxb-1-2"}, "SLACK_APP_TOKEN holds a bot token"),
+    ],
+)
+def test_tokens_of_the_wrong_kind_are_refused(env: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings(env, dotenv_path=None)
+
+
+def test_tokens_of_an_unexpected_shape_only_warn() -> None:
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxe.xoxb-1-rotated", "SLACK_APP_TOKEN": "xapp-1-A"},
+        dotenv_path=None,
+    )
+    (warning,) = settings.warnings()
+    assert "SLACK_BOT_TOKEN does not start with xoxb-" in warning
+    assert load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, dotenv_path=None).warnings() == []
 
 
 def test_secrets_never_show_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> None:
