@@ -140,6 +140,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("INSIGHTBOT_LOG_LEVEL", "INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
     SettingSpec(
+        "INSIGHTBOT_LOG_FORMAT",
+        "auto",
+        "`plain` lines, `json` lines, or `auto`: plain when stderr is a terminal, JSON otherwise.",
+    ),
+    SettingSpec(
         "INSIGHTBOT_SLACK_FILE_HOSTS",
         "files.slack.com",
         "Comma-separated host names the bot token may be sent to for file downloads (https only); "
@@ -197,6 +202,7 @@ class Settings:
     status_refresh_s: float = 90.0
     health_port: int | None = None
     log_level: str = "INFO"
+    log_format: str = "auto"
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
     max_question_chars: int = 20_000
     max_output_file_bytes: int = 100 * 1024 * 1024
@@ -344,6 +350,13 @@ def _log_level(env: str, raw: str) -> str:
     return value
 
 
+def _log_format(env: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("auto", "plain", "json"):
+        raise ConfigError(f"{env} must be auto, plain or json, got {raw!r}.")
+    return value
+
+
 def _port(env: str, raw: str) -> int | None:
     if not raw.strip():
         return None
@@ -391,6 +404,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "INSIGHTBOT_STATUS_REFRESH_S": ("status_refresh_s", _positive_float),
     "INSIGHTBOT_HEALTH_PORT": ("health_port", _port),
     "INSIGHTBOT_LOG_LEVEL": ("log_level", _log_level),
+    "INSIGHTBOT_LOG_FORMAT": ("log_format", _log_format),
     "INSIGHTBOT_SLACK_FILE_HOSTS": ("slack_file_hosts", _host_names),
     "INSIGHTBOT_MAX_QUESTION_CHARS": ("max_question_chars", _positive_int),
     "INSIGHTBOT_MAX_OUTPUT_FILE_MB": (

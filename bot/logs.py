@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -74,8 +75,33 @@ class JsonFormatter(logging.Formatter):
         return scrub(json.dumps(entry, ensure_ascii=False))
 
 
-def configure_logging(level: str) -> None:
-    """Route every logger to stderr as JSON lines with context; idempotent."""
+class PlainFormatter(logging.Formatter):
+    """One readable line a record for a person at a terminal: time, level, message, context."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        context = " ".join(
+            f"{name}={value}"
+            for name in _CONTEXT_FIELDS
+            if (value := getattr(record, _RECORD_ATTRIBUTE.get(name, name), None))
+        )
+        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {record.getMessage()}"
+        if context:
+            line += f"  [{context}]"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return scrub(line)
+
+
+def formatter_for(log_format: str, *, stream_is_terminal: bool) -> logging.Formatter:
+    """Plain lines for a person at a terminal, JSON lines for a log collector ("auto")."""
+    if log_format == "plain" or (log_format == "auto" and stream_is_terminal):
+        return PlainFormatter()
+    return JsonFormatter()
+
+
+def configure_logging(level: str, log_format: str = "auto") -> None:
+    """Route every logger to stderr, as plain lines in a terminal and JSON lines otherwise
+    (``log_format`` "plain" or "json" decides instead); idempotent."""
     root = logging.getLogger()
     root.setLevel(level)
     for handler in list(root.handlers):
@@ -83,7 +109,7 @@ def configure_logging(level: str) -> None:
             root.removeHandler(handler)
     install_redacting_records()
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter_for(log_format, stream_is_terminal=sys.stderr.isatty()))
     handler.addFilter(ContextFilter())
     handler._insightbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -34,3 +34,24 @@ async def test_turn_logs_carry_context_and_no_secret(
     formatted = "\n".join(JsonFormatter().format(r) for r in caplog.records)
     for secret in (h.slack.bot_token, h.slack.app_token, h.openai.api_key, h.slack.signing_secret):
         assert secret not in formatted
+
+
+def _record(message: str) -> logging.LogRecord:
+    record = logging.LogRecord("bot.turn", logging.INFO, __file__, 1, message, None, None)
+    record.turn_id = "t1"  # type: ignore[attr-defined]
+    return record
+
+
+def test_a_terminal_gets_plain_lines_and_a_collector_json() -> None:
+    import json
+
+    from bot.logs import formatter_for
+
+    plain = formatter_for("auto", stream_is_terminal=True).format(_record("turn started"))
+    assert "INFO" in plain and "turn started" in plain and "turn_id=t1" in plain
+    assert not plain.lstrip().startswith("{")
+    collected = formatter_for("auto", stream_is_terminal=False).format(_record("turn started"))
+    assert json.loads(collected)["message"] == "turn started"
+    forced = formatter_for("json", stream_is_terminal=True).format(_record("x"))
+    assert json.loads(forced)["turn_id"] == "t1"
+    assert "{" not in formatter_for("plain", stream_is_terminal=False).format(_record("x"))
