@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--out", type=Path, default=Path("insightbot-output"), help="folder for charts and files"
     )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to a file, safely while the bot runs",
+        description="Write a consistent copy of the SQLite database (INSIGHTBOT_DB) to PATH "
+        "with SQLite's online backup; safe while the bot runs. Restore by stopping the bot and "
+        "putting the copy in place of the database file.",
+        formatter_class=defaults,
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
     commands.add_parser(
         "doctor",
         help="check tokens, scopes and engine access",
@@ -105,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_ask(settings, args))
         elif args.command == "doctor":
             return asyncio.run(_doctor(settings))
+        elif args.command == "backup":
+            return _backup(settings, args.path)
     except ConfigError as error:
         print(f"insightbot: {error.user_message}", file=sys.stderr)
         return 2
@@ -138,6 +149,28 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await store.close()
         await engine.aclose()
+
+
+def _backup(settings: Settings, dest: Path) -> int:
+    if dest.absolute() == settings.db_path.absolute():
+        print("insightbot: the backup must go to another file than the database.", file=sys.stderr)
+        return 2
+    if not dest.parent.is_dir():
+        print(f"insightbot: the folder {dest.parent} does not exist.", file=sys.stderr)
+        return 2
+    size = asyncio.run(_copy_database(settings.db_path, dest))
+    print(f"backed up {settings.db_path} to {dest} ({size:,} bytes)")
+    return 0
+
+
+async def _copy_database(db_path: Path, dest: Path) -> int:
+    from storage import open_store
+
+    store = await open_store(db_path)
+    try:
+        return await store.backup(dest)
+    finally:
+        await store.close()
 
 
 async def _doctor(settings: Settings) -> int:

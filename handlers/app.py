@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -22,6 +23,7 @@ from slack_bolt.authorization import AuthorizeResult
 from bot.bootstrap import open_services
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.network import describe_network_error
 from bot.recovery import recover_unfinished_turns
 from bot.runner import TurnRunner
 from bot.services import Services
@@ -36,6 +38,8 @@ class RunningBot:
     app: AsyncApp
     services: Services
     runner: TurnRunner
+    # Socket Mode sets this: whether the websocket to Slack is open (for /readyz).
+    slack_connected: Callable[[], Awaitable[bool]] | None = None
 
 
 def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> AsyncApp:
@@ -116,7 +120,8 @@ EVENTS_PATH = "/slack/events"
 def web_application(
     bot: RunningBot, *, events: bool = True, limits: HttpLimits = DEFAULT_LIMITS
 ) -> web.Application:
-    """aiohttp app: POST /slack/events (events and interactivity) when ``events``, GET /healthz.
+    """aiohttp app: POST /slack/events (events and interactivity) when ``events``, GET /healthz
+    (the process and its database) and GET /readyz (also the connection to Slack).
 
     Socket Mode serves only the health check: its app verifies no signatures, so an events
     route there would take unsigned requests.
@@ -128,8 +133,21 @@ def web_application(
         bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
+    async def health() -> dict[str, bool]:
+        database = await bot.services.store.ping()
+        return {"ok": database and not bot.runner.closing, "database": database}
+
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": not bot.runner.closing})
+        # Liveness: the process and its database. A Slack outage must not fail it, or a
+        # supervisor would restart the bot in a loop while Slack is down.
+        state = await health()
+        return web.json_response(state, status=200 if state["ok"] else 503)
+
+    async def readyz(_request: web.Request) -> web.Response:
+        state = await health()
+        slack = await bot.slack_connected() if bot.slack_connected else True
+        state = {**state, "ok": state["ok"] and slack, "slack": slack}
+        return web.json_response(state, status=200 if state["ok"] else 503)
 
     application = web.Application(
         middlewares=guard_middlewares(limits, signed_paths=frozenset({EVENTS_PATH}))
@@ -137,6 +155,7 @@ def web_application(
     if events:
         application.router.add_post(EVENTS_PATH, slack_events)
     application.router.add_get("/healthz", healthz)
+    application.router.add_get("/readyz", readyz)
     return application
 
 
@@ -173,9 +192,19 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
             await site.cleanup()
 
 
-async def connect_socket_mode(bot: RunningBot, settings: Settings) -> AsyncSocketModeHandler:
+async def connect_socket_mode(
+    bot: RunningBot,
+    settings: Settings,
+    *,
+    first_pause_s: float = 1.0,
+    longest_pause_s: float = 60.0,
+) -> AsyncSocketModeHandler:
     """Open the Socket Mode connection (apps.connections.open on SLACK_API_URL, then the
-    websocket it names); close it with ``close_async()``."""
+    websocket it names); close it with ``close_async()``.
+
+    Without network the attempt is repeated with growing pauses, one line each naming the
+    host and the cause; a refused app token is not retried (SlackApiError passes through).
+    """
     settings.require("slack_app_token")
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(
@@ -183,8 +212,43 @@ async def connect_socket_mode(bot: RunningBot, settings: Settings) -> AsyncSocke
         app_token=settings.slack_app_token.reveal(),
         web_client=bot.services.slack.client,
     )
+    # The SDK's own connect loop retries every 10 s forever with a traceback each time; the
+    # first connection is made reachable here first, with growing pauses and one line each.
+    pause = first_pause_s
+    while True:
+        try:
+            await handler.client.issue_new_wss_url()
+            break
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            cause = describe_network_error(error, url=settings.slack_api_url)
+            log.warning("cannot reach Slack: %s; trying again in %.0f s", cause, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, longest_pause_s)
+    handler.client.logger.addFilter(_OneLineReconnects(settings.slack_api_url))
     await handler.connect_async()  # type: ignore[no-untyped-call]
+    bot.slack_connected = handler.client.is_connected
     return handler
+
+
+class _OneLineReconnects(logging.Filter):
+    """Turns the SDK's "Failed to connect" traceback (every reconnect attempt while Slack is
+    unreachable) into one line naming the host and the cause."""
+
+    def __init__(self, api_url: str) -> None:
+        super().__init__()
+        self._api_url = api_url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and str(record.msg).startswith("Failed to connect"):
+            cause = describe_network_error(error, url=self._api_url)
+            record.msg, record.args = (
+                f"cannot reach Slack: {cause}; the connection is retried",
+                None,
+            )
+            record.exc_info, record.exc_text, record.levelno = None, None, logging.WARNING
+            record.levelname = "WARNING"
+        return True
 
 
 async def run_socket_mode(settings: Settings) -> None:

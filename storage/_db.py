@@ -75,7 +75,12 @@ class DbWorker:
         except BaseException as exc:
             jobs.put(_Job(-1, -1, _stop))
             if isinstance(exc, sqlite3.Error | OSError):
-                raise StorageError(detail=f"cannot open database {path}: {exc}") from exc
+                # Seen by the operator at start (never in a Slack thread): name the file and why.
+                raise StorageError(
+                    f"I could not open the database {path.resolve()}: {exc}. Check that its "
+                    "folder exists and is writable by this user, or point INSIGHTBOT_DB elsewhere.",
+                    detail=f"cannot open database {path}: {exc}",
+                ) from exc
             raise
         return worker
 

@@ -15,8 +15,8 @@ from typing import TypeVar
 
 from sqlite_utils import Database
 
-from storage import _jobs
-from storage._db import NORMAL, URGENT, DbWorker
+from storage import _jobs, _maintenance
+from storage._db import NORMAL, URGENT, DbWorker, StorageError
 from storage._rows import TURN_COLUMNS, TURN_LIST_COLUMNS
 from storage.records import (
     CANCELLED,
@@ -64,6 +64,18 @@ class Store:
     async def close(self) -> None:
         """Close the connection and stop the worker thread. Later calls raise StorageError."""
         await self._worker.close()
+
+    async def ping(self) -> bool:
+        """Whether the database answers (for health checks); False instead of raising."""
+        try:
+            return await self._run(_maintenance.ping, urgent=True)
+        except StorageError:
+            return False
+
+    async def backup(self, dest: Path) -> int:
+        """Write a consistent copy of the database to ``dest`` while it stays in use; returns
+        the copy's size in bytes. Raises StorageError when the copy cannot be written."""
+        return await self._run(partial(_maintenance.backup_to, dest=dest))
 
     # -- dedupe ---------------------------------------------------------------------------
 
