@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bot.config import Settings
 from bot.engines.base import Engine
-from bot.errors import InsightbotError
+from bot.errors import EngineAuthError, EngineBadRequest, EngineUnavailable, InsightbotError
 from bot.slack.gateway import SlackGateway
 
 
@@ -42,9 +42,30 @@ async def run_doctor(
         try:
             say(f"ok    OpenAI: {await engine.check()}")
         except InsightbotError as error:
-            say(f"FAIL  OpenAI: {error.user_message}")
+            say(f"FAIL  OpenAI: {_engine_hint(settings, error)}")
             healthy = False
     return healthy
+
+
+def _engine_hint(settings: Settings, error: InsightbotError) -> str:
+    where = f"model {settings.model} at {settings.openai_base_url or 'https://api.openai.com/v1'}"
+    if isinstance(error, EngineUnavailable) and error.detail:
+        return f"cannot reach {error.detail}. Check OPENAI_BASE_URL and the network."
+    if isinstance(error, EngineAuthError):
+        return f"the API key was refused ({where}). Check OPENAI_API_KEY."
+    if isinstance(error, EngineBadRequest):
+        return (
+            f"{where}: {error.detail or error.user_message}. Check INSIGHTBOT_MODEL (a model "
+            "this project may use) and OPENAI_BASE_URL."
+        )
+    return f"{where}: {error.detail or error.user_message}"
+
+
+def _slack_hint(error: InsightbotError) -> str:
+    detail = error.detail or ""
+    if "invalid_auth" in detail or "not_authed" in detail or "token" in detail:
+        return f"the bot token was refused ({detail}). Check SLACK_BOT_TOKEN (xoxb-…)."
+    return f"{error.user_message} ({detail}). Check SLACK_API_URL and the network."
 
 
 async def _check_slack(
@@ -53,7 +74,7 @@ async def _check_slack(
     try:
         auth = await gateway.auth_check()
     except InsightbotError as error:
-        say(f"FAIL  Slack: {error.user_message} Check SLACK_BOT_TOKEN and SLACK_API_URL.")
+        say(f"FAIL  Slack: {_slack_hint(error)}")
         return False
     say(f"ok    Slack: connected to team {auth.team_id} as bot user {auth.bot_user_id}")
     missing = sorted(required_scopes - set(auth.scopes))

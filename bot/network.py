@@ -11,10 +11,14 @@ from urllib.parse import urlsplit
 __all__ = ["describe_network_error"]
 
 
-def describe_network_error(error: BaseException, *, url: str) -> str:
-    """One line: "<host>: <cause> (<what to check>)", from the error and its causes."""
-    host = _host_port(url)
-    for exc in _chain(error):
+def describe_network_error(error: BaseException, *, url: str | None = None) -> str:
+    """One line: "<host>: <cause> (<what to check>)", from the error and its causes.
+
+    Without ``url`` the host comes from the error itself (aiohttp's connector errors name it).
+    """
+    host = _host_port(url) if url else _host_in(error)
+    # Innermost first: wrappers relabel causes (the SDKs' transports call a refusal a timeout).
+    for exc in reversed(_chain(error)):
         cause = _cause_of(exc)
         if cause:
             return f"{host}: {cause}"
@@ -48,6 +52,14 @@ def _host_port(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.hostname or url}:{port}"
+
+
+def _host_in(error: BaseException) -> str:
+    for exc in _chain(error):
+        host, port = getattr(exc, "host", None), getattr(exc, "port", None)
+        if isinstance(host, str) and host:
+            return f"{host}:{port}" if port else host
+    return "the server"
 
 
 def _chain(error: BaseException) -> list[BaseException]:

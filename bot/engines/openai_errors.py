@@ -20,6 +20,7 @@ from bot.errors import (
     EngineRateLimited,
     EngineUnavailable,
 )
+from bot.network import describe_network_error
 from bot.types import Failed
 
 
@@ -55,6 +56,9 @@ def engine_error_from(err: openai.OpenAIError) -> EngineError:
     """
     request_id = request_id_of(err)
     detail = error_message_of(err) if isinstance(err, openai.APIError) else str(err)
+    if isinstance(err, openai.APIConnectionError):
+        # For the operator: which host, and whether DNS, a refusal, TLS or a timeout.
+        detail = describe_network_error(err, url=str(err.request.url))
     kwargs = {"detail": detail, "request_id": request_id}
     if isinstance(err, openai.RateLimitError):
         if is_insufficient_quota(err):

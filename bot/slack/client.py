@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackProblem
+from bot.network import describe_network_error
 
 # chat.postMessage allows about one message per second per channel, so a busy thread meets
 # 429s in bursts; waiting out Retry-After a few times beats failing the user's answer.
@@ -86,6 +87,8 @@ def problem_for(method: str, exc: BaseException) -> SlackProblem:
     """
     code = error_code(exc)
     if code is None:
+        if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
+            return SlackProblem(detail=f"{method}: {describe_network_error(exc)}")
         return SlackProblem(detail=f"{method}: {type(exc).__name__}")
     if code == "missing_scope":
         needed = exc.response.get("needed") if isinstance(exc, SlackApiError) else None
