@@ -27,7 +27,7 @@ from bot.errors import SlackProblem
 from bot.services import Services
 from bot.slack.gateway import FILES_PER_MESSAGE, AnswerStream, OutgoingFile
 from bot.slack.render import SlackMessage, slack_messages_for
-from bot.types import Artifact, Failed, Finished, ThreadKey
+from bot.types import Artifact, ArtifactWithheld, Failed, Finished, ThreadKey
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class AnswerOutcome:
     sequence: int | None = None
     code: list[str] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
+    withheld: list[ArtifactWithheld] = field(default_factory=list)  # over the output limits
     text_started: bool = False
     finished: Finished | None = None
     failed: Failed | None = None
@@ -139,7 +140,8 @@ def _outgoing(artifact: Artifact, question: str) -> OutgoingFile:
     mime = artifact.mime_type or mimetypes.guess_type(artifact.name)[0] or ""
     return OutgoingFile(
         name=artifact.name,
-        data=artifact.data,
+        path=artifact.path,
+        size=artifact.size,
         title=artifact.name,
         alt_text=_alt_text(artifact, question) if mime.startswith("image/") else None,
     )

@@ -8,13 +8,16 @@ same files, remembered in the same SQLite file as the bot uses.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot import messages
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
@@ -22,6 +25,7 @@ from bot.file_records import record_with_upload, uploaded_from_record
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
 from bot.types import (
     Artifact,
+    ArtifactWithheld,
     CodeDelta,
     CodeOutput,
     CodeRunning,
@@ -198,35 +202,48 @@ async def _follow(
     stdout: TextIO,
     stderr: TextIO,
 ) -> AskResult:
-    artifacts: list[Artifact] = []
-    answer = ""
-    async for event in engine.run(
-        session=session, question=turn.question, files=uploaded, history=history, turn_id=turn.id
-    ):
-        match event:
-            case CodeStarted():
-                print("• writing Python", file=stderr)
-            case CodeDelta(delta=delta):
-                stderr.write(delta)
-                stderr.flush()
-            case CodeRunning():
-                print("\n• running Python", file=stderr)
-            case CodeOutput(logs=logs):
-                print(f"  {logs.strip()}", file=stderr)
-            case TextDelta():
-                pass
-            case Artifact():
-                artifacts.append(event)
-            case Finished(text=text):
-                answer = text
-            case Failed(message=message, code=code):
-                print(f"insightbot: {message}", file=stderr)
-                await store.update_turn(turn.id, status=FAILED, error=code or "failed")
-                return AskResult(EXIT_ENGINE, "", ())
-    saved = await asyncio.to_thread(_save_artifacts, artifacts, out_dir)
+    with tempfile.TemporaryDirectory(prefix="insightbot-ask-") as scratch:
+        artifacts: list[Artifact] = []
+        withheld: list[ArtifactWithheld] = []
+        answer = ""
+        async for event in engine.run(
+            session=session,
+            question=turn.question,
+            files=uploaded,
+            history=history,
+            turn_id=turn.id,
+            out_dir=Path(scratch),
+        ):
+            match event:
+                case CodeStarted():
+                    print("• writing Python", file=stderr)
+                case CodeDelta(delta=delta):
+                    stderr.write(delta)
+                    stderr.flush()
+                case CodeRunning():
+                    print("\n• running Python", file=stderr)
+                case CodeOutput(logs=logs):
+                    print(f"  {logs.strip()}", file=stderr)
+                case TextDelta():
+                    pass
+                case Artifact():
+                    artifacts.append(event)
+                case ArtifactWithheld():
+                    withheld.append(event)
+                case Finished(text=text):
+                    answer = text
+                case Failed(message=message, code=code):
+                    print(f"insightbot: {message}", file=stderr)
+                    await store.update_turn(turn.id, status=FAILED, error=code or "failed")
+                    return AskResult(EXIT_ENGINE, "", ())
+        saved = await asyncio.to_thread(_save_artifacts, artifacts, out_dir)
     print(answer, file=stdout)
     for path in saved:
         print(f"saved: {path}", file=stdout)
+    if withheld:
+        lang = messages.language_of(turn.question)
+        listed = [(w.name, w.reason, w.size, w.limit) for w in withheld]
+        print(messages.generated_files_withheld(lang, listed), file=stderr)
     await store.update_turn(turn.id, status=DONE, answer_text=answer)
     return AskResult(EXIT_OK, answer, tuple(saved))
 
@@ -242,6 +259,6 @@ def _save_artifacts(artifacts: Sequence[Artifact], out_dir: Path) -> list[Path]:
         while target.exists():
             n += 1
             target = out_dir / f"{stem}-{n}{suffix}"
-        target.write_bytes(artifact.data)
+        shutil.move(artifact.path, target)  # the run's folder is deleted right after
         saved.append(target)
     return saved

@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from bot.types import OVER_FILE_LIMIT, OVER_TURN_LIMIT
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
@@ -228,3 +230,56 @@ def _when(ts: str) -> str:
         return ts
     fallback = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{seconds}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def generated_files_withheld(lang: str, files: Sequence[tuple[str, str, int | None, int]]) -> str:
+    """Files the analysis produced that were not posted: (name, reason, size, limit) each.
+
+    ``reason`` is OVER_FILE_LIMIT, OVER_TURN_LIMIT or LONGER_THAN_DECLARED (bot.types).
+    """
+    lines = [
+        _pick(
+            lang,
+            "I did not post these files from the analysis:",
+            "분석 결과 중 다음 파일은 올리지 않았어요:",
+        )
+    ]
+    for name, reason, size, limit in files:
+        shown = f"{name} ({_megabytes(size)})" if size is not None else name
+        if reason == OVER_FILE_LIMIT:
+            why = _pick(
+                lang,
+                f"larger than the limit of {_megabytes(limit)} per file",
+                f"파일 하나의 한도 {_megabytes(limit)}를 넘어요",
+            )
+        elif reason == OVER_TURN_LIMIT:
+            why = _pick(
+                lang,
+                f"the files of one answer may total at most {_megabytes(limit)}",
+                f"한 답변의 파일은 합쳐서 {_megabytes(limit)}까지만 올릴 수 있어요",
+            )
+        else:
+            why = _pick(
+                lang,
+                "it turned out larger than the sandbox said, so I stopped its download",
+                "샌드박스가 알려 준 크기보다 커서 내려받기를 중단했어요",
+            )
+        lines.append(f"• {shown}: {why}")
+    lines.append(
+        _pick(
+            lang,
+            "Ask for a smaller file (fewer rows or columns, or a summary) to get it here.",
+            "더 작은 파일(행이나 열을 줄이거나 요약)로 요청하면 여기에 올려 드릴게요.",
+        )
+    )
+    return "\n".join(lines)
+
+
+def _megabytes(size: int) -> str:
+    """Bytes in the MB the settings use (1 MB = 1,048,576 bytes), e.g. "300 MB", "0.5 MB"."""
+    mb = size / (1024 * 1024)
+    if mb >= 10:
+        return f"{mb:.0f} MB"
+    if mb >= 0.1:
+        return f"{mb:.1f} MB".replace(".0 MB", " MB")
+    return f"{-(-size // 1024)} KB"

@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot import messages
 from bot.answer import end_working_message, post_working_message
@@ -164,20 +168,41 @@ async def _answer(state: TurnState) -> None:
     stream = await _open_answer(state)
     # One write: a stored answer message always comes with the mark that a run may exist.
     await store.update_turn(turn.id, answer_ts=stream.ts, last_sequence=RUN_REQUESTED)
-    events = services.engine.run(
-        session=session, question=question, files=uploaded, history=history, turn_id=turn.id
-    )
-    outcome = await follow_run(
-        services=services,
-        turn_id=turn.id,
-        thread_key=thread.as_str(),
-        session=session,
-        stream=stream,
-        events=events,
-        control=state.control,
-        lang=lang,
-    )
-    await finish_turn(state, outcome)
+    async with _scratch_dir(services.workdir) as out_dir:
+        events = services.engine.run(
+            session=session,
+            question=question,
+            files=uploaded,
+            history=history,
+            turn_id=turn.id,
+            out_dir=out_dir,
+        )
+        outcome = await follow_run(
+            services=services,
+            turn_id=turn.id,
+            thread_key=thread.as_str(),
+            session=session,
+            stream=stream,
+            events=events,
+            control=state.control,
+            lang=lang,
+            out_dir=out_dir,
+        )
+        await finish_turn(state, outcome)
+
+
+@asynccontextmanager
+async def _scratch_dir(workdir: Path) -> AsyncIterator[Path]:
+    """A folder for the files the run produces; it goes away, files and all, when the turn
+    has posted them or failed."""
+    path = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=workdir, prefix="turn-"))
+    try:
+        yield path
+    except BaseException:
+        # Synchronous on purpose: on cancellation another await could be interrupted.
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
 
 
 async def _show_working(state: TurnState) -> None:
@@ -238,23 +263,25 @@ async def _resume(state: TurnState) -> None:
         turn.last_sequence if turn.last_sequence is not None and turn.last_sequence >= 0 else None
     )
     log.info("resuming turn %s: response %s after %s", turn.id, turn.response_id, cursor)
-    events = services.engine.resume(
-        session=session, response_id=turn.response_id, after_sequence=cursor
-    )
-    outcome = await follow_run(
-        services=services,
-        turn_id=turn.id,
-        thread_key=thread.as_str(),
-        session=session,
-        stream=stream,
-        events=events,
-        control=state.control,
-        lang=lang,
-        response_id=turn.response_id,
-        sequence=cursor,
-    )
-    if outcome.failed is not None and outcome.failed.code == "not_resumable":
-        outcome.failed = Failed(
-            message=messages.interrupted(lang), code="not_resumable", retryable=True
+    async with _scratch_dir(services.workdir) as out_dir:
+        events = services.engine.resume(
+            session=session, response_id=turn.response_id, after_sequence=cursor, out_dir=out_dir
         )
-    await finish_turn(state, outcome)
+        outcome = await follow_run(
+            services=services,
+            turn_id=turn.id,
+            thread_key=thread.as_str(),
+            session=session,
+            stream=stream,
+            events=events,
+            control=state.control,
+            lang=lang,
+            out_dir=out_dir,
+            response_id=turn.response_id,
+            sequence=cursor,
+        )
+        if outcome.failed is not None and outcome.failed.code == "not_resumable":
+            outcome.failed = Failed(
+                message=messages.interrupted(lang), code="not_resumable", retryable=True
+            )
+        await finish_turn(state, outcome)

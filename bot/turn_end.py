@@ -64,6 +64,9 @@ async def finish_turn(state: TurnState, outcome: AnswerOutcome) -> None:
         )
         if refused:
             await say(state, messages.artifacts_not_posted(lang, refused), quiet=True)
+        if outcome.withheld:
+            withheld = [(w.name, w.reason, w.size, w.limit) for w in outcome.withheld]
+            await say(state, messages.generated_files_withheld(lang, withheld), quiet=True)
         await store.update_turn(
             turn.id,
             status=DONE,

@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot import messages
@@ -31,6 +32,7 @@ from bot.slack.gateway import AnswerStream
 from bot.turn_session import store_conversation
 from bot.types import (
     Artifact,
+    ArtifactWithheld,
     CodeDone,
     CodeRunning,
     CodeStarted,
@@ -73,13 +75,15 @@ async def follow_run(
     events: AsyncIterator[EngineEvent],
     control: TurnControl,
     lang: str,
+    out_dir: Path,
     response_id: str | None = None,
     sequence: int | None = None,
 ) -> AnswerOutcome:
     """Consume a run's events (and its continuations) until it ends, stops or times out.
 
-    ``response_id``/``sequence`` describe a run resumed after a restart. Never cancels the
-    caller; a cancellation of the caller stores the cursor and propagates.
+    ``response_id``/``sequence`` describe a run resumed after a restart; ``out_dir`` is the
+    turn's folder for produced files (a reopened stream saves them there too). Never cancels
+    the caller; a cancellation of the caller stores the cursor and propagates.
     """
     follower = _Follower(
         services=services,
@@ -89,6 +93,7 @@ async def follow_run(
         stream=stream,
         control=control,
         lang=lang,
+        out_dir=out_dir,
     )
     follower.outcome.response_id = response_id
     follower.outcome.sequence = sequence
@@ -107,8 +112,10 @@ class _Follower:
         stream: AnswerStream,
         control: TurnControl,
         lang: str,
+        out_dir: Path,
     ) -> None:
         self.services = services
+        self.out_dir = out_dir
         self.turn_id = turn_id
         self.thread_key = thread_key
         self.session = session
@@ -210,6 +217,7 @@ class _Follower:
             session=self.session,
             response_id=self.outcome.response_id,
             after_sequence=self.outcome.sequence,
+            out_dir=self.out_dir,
         )
 
     async def _stop(self) -> None:
@@ -273,6 +281,8 @@ class _Follower:
                 await stream.append_text(delta)
             case Artifact():
                 outcome.artifacts.append(event)
+            case ArtifactWithheld():
+                outcome.withheld.append(event)
             case Finished():
                 outcome.finished = event
             case Failed():

@@ -157,12 +157,38 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class Artifact:
-    """A file the code produced (chart, CSV, …), with its bytes."""
+    """A file the code produced (chart, CSV, …), saved on local disk at ``path``.
+
+    ``size`` is the number of bytes counted while saving it. The file lives in the directory
+    the caller gave the engine run, and goes away with it.
+    """
 
     name: str
     mime_type: str
-    data: bytes
+    path: Path
+    size: int
     file_id: str
+    sequence: int | None = None
+
+
+# Why a produced file was not delivered (ArtifactWithheld.reason).
+OVER_FILE_LIMIT = "file_limit"  # larger than the per-file limit: never downloaded
+OVER_TURN_LIMIT = "turn_limit"  # would take the answer's files past the per-turn total
+LONGER_THAN_DECLARED = "size_mismatch"  # more bytes arrived than the sandbox declared
+
+
+@dataclass(frozen=True)
+class ArtifactWithheld:
+    """A file the code produced that is not delivered, and why (one of the reasons above).
+
+    ``size`` is what the sandbox declared (None when unknown); ``limit`` the bound it broke.
+    """
+
+    name: str
+    file_id: str
+    reason: str
+    size: int | None
+    limit: int
     sequence: int | None = None
 
 
@@ -197,6 +223,7 @@ EngineEvent = (
     | CodeOutput
     | TextDelta
     | Artifact
+    | ArtifactWithheld
     | Finished
     | Failed
 )

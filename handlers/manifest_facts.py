@@ -42,7 +42,7 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "mpim:history": "message.mpim: group direct messages",
         "chat:write": "answers, progress, streaming, assistant.threads.setStatus",
         "files:read": "files.info and downloading url_private_download",
-        "files:write": "charts and result files via files_upload_v2",
+        "files:write": "charts and result files via the external upload steps",
         "reactions:write": "the 'working on it' reaction",
     }
 )

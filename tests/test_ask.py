@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.ask import ask
 from bot.config import load_settings
 from bot.engines.openai_engine import OpenAIEngine
 from storage import open_store
+from tests.fakes.openai_model import ModelArtifact, ModelContext, ModelResult, default_model
 from tests.fakes.openai_server import FakeOpenAI
 
 CSV = "지역,매출\n서울,100\n부산,200\n대구,300\n".encode("cp949")
@@ -61,6 +63,30 @@ async def test_ask_prints_the_answer_and_saves_the_chart(tmp_path: Path) -> None
     assert "running Python" in err and "import" in err  # steps and the code as it is written
     assert len(saved) == 1 and saved[0].read_bytes().startswith(b"\x89PNG")
     assert f"saved: {saved[0]}" in out
+
+
+async def test_ask_saves_what_fits_and_names_a_file_over_the_limit(tmp_path: Path) -> None:
+    data = tmp_path / "sales.csv"
+    data.write_bytes(CSV)
+    async with FakeOpenAI() as fake:
+        extra = [
+            ModelArtifact(path="/mnt/data/summary.csv", data=b"a,b\n1,2\n"),
+            ModelArtifact(path="/mnt/data/huge.csv", size=200 * 1024 * 1024),
+        ]
+
+        def model(context: ModelContext) -> ModelResult:
+            result = default_model(context)
+            return replace(result, artifacts=[*result.artifacts, *extra])
+
+        fake.model = model
+        code, out, err, saved = await _ask(fake, tmp_path, [data], "total as a chart")
+        [huge] = fake.container_files_named("huge.csv")
+    assert code == 0
+    assert sorted(p.name for p in saved) == ["chart.png", "summary.csv"]
+    assert (tmp_path / "out" / "summary.csv").read_bytes() == b"a,b\n1,2\n"
+    assert f"saved: {tmp_path / 'out' / 'summary.csv'}" in out
+    assert "huge.csv (200 MB): larger than the limit of 100 MB per file" in err
+    assert huge.content_requests == 0
 
 
 async def test_thread_option_continues_the_conversation_with_the_same_files(tmp_path: Path) -> None:

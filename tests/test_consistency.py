@@ -32,7 +32,8 @@ SCOPE_FOR_METHOD = {
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",
     "files_info": "files:read",
-    "files_upload_v2": "files:write",
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
     "conversations_replies": "channels:history",
 }
 

@@ -86,12 +86,18 @@ async def ask(
     session: Session,
     files: Sequence[UploadedFile],
     question: str,
+    out_dir: Path,
     turn_id: str = "turn-1",
     history: Sequence[PastTurn] = (),
 ) -> list[EngineEvent]:
     return await collect(
         engine.run(
-            session=session, question=question, files=files, history=history, turn_id=turn_id
+            session=session,
+            question=question,
+            files=files,
+            history=history,
+            turn_id=turn_id,
+            out_dir=out_dir,
         )
     )
 
@@ -111,7 +117,9 @@ async def first_turn(
 ) -> tuple[UploadedFile, Session, list[EngineEvent]]:
     uploaded = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
-    events = await ask(engine, session=session, files=[uploaded], question=question)
+    events = await ask(
+        engine, out_dir=tmp_path, session=session, files=[uploaded], question=question
+    )
     return uploaded, session, events
 
 
@@ -135,7 +143,8 @@ async def test_csv_question_gives_text_and_png_chart(
     charts = [e for e in events if isinstance(e, Artifact)]
     assert len(charts) == 1
     assert charts[0].name == "chart.png" and charts[0].mime_type == "image/png"
-    assert charts[0].data.startswith(PNG_SIGNATURE)
+    assert charts[0].path.read_bytes().startswith(PNG_SIGNATURE)
+    assert charts[0].size == charts[0].path.stat().st_size and charts[0].path.parent == tmp_path
     assert {CodeStarted, CodeDone, CodeOutput} <= {type(e) for e in events}
     assert "read_csv" in done.code[0] and done.usage.total_tokens > 0
     sequences = [e.sequence for e in events]
@@ -165,7 +174,13 @@ async def test_two_files_in_one_question(
     costs = await engine.upload_file(local_file(tmp_path, "costs.csv", COSTS))
     session = await engine.prepare_session(session=None, files=[sales, costs], label="T1:C1:2.0")
     done = finished(
-        await ask(engine, session=session, files=[sales, costs], question="Compare them, table")
+        await ask(
+            engine,
+            out_dir=tmp_path,
+            session=session,
+            files=[sales, costs],
+            question="Compare them, table",
+        )
     )
     assert SALES_LINE in done.text
     assert "- costs.csv: 2 rows, total 1250 (encoding utf-8)" in done.text
@@ -180,7 +195,14 @@ async def test_follow_up_uses_the_same_conversation_without_reupload(
     again = await engine.prepare_session(session=session, files=[uploaded], label="T1:C1:1.0")
     assert again == session
     done = finished(
-        await ask(engine, session=again, files=[uploaded], question="And now?", turn_id="turn-2")
+        await ask(
+            engine,
+            out_dir=tmp_path,
+            session=again,
+            files=[uploaded],
+            question="And now?",
+            turn_id="turn-2",
+        )
     )
     assert SALES_LINE in done.text
     creates = fake.requests_to("POST", "/v1/responses")
@@ -204,7 +226,7 @@ async def test_uncited_files_the_code_wrote_are_delivered_too(
 
     artifacts = {e.name: e for e in events if isinstance(e, Artifact)}
     assert set(artifacts) == {"chart.png", "summary.csv"}
-    assert artifacts["summary.csv"].data == b"a,b\n1,2\n"
+    assert artifacts["summary.csv"].path.read_bytes() == b"a,b\n1,2\n"
     assert artifacts["summary.csv"].mime_type == "text/csv"
     assert "the summary (summary.csv)" in finished(events).text
 
@@ -225,7 +247,9 @@ async def test_expired_container_is_replaced_and_files_added_again(
     adds = fake.requests_to("POST", f"/v1/containers/{renewed.container_id}/files")
     assert [a.json for a in adds] == [{"file_id": uploaded.file_id}]
     assert len(fake.requests_to("POST", "/v1/files")) == 1  # never uploaded again
-    events = await ask(engine, session=renewed, files=[uploaded], question="again", turn_id="t2")
+    events = await ask(
+        engine, out_dir=tmp_path, session=renewed, files=[uploaded], question="again", turn_id="t2"
+    )
     assert SALES_LINE in finished(events).text
     assert fake.model_calls[-1].container_id == renewed.container_id
 
@@ -239,7 +263,13 @@ async def test_conversation_that_refuses_the_old_container_is_replaced(
     history = [PastTurn(question="How much did we sell?", answer=finished(first).text)]
 
     events = await ask(
-        engine, session=renewed, files=[uploaded], question="월별로?", turn_id="t2", history=history
+        engine,
+        out_dir=tmp_path,
+        session=renewed,
+        files=[uploaded],
+        question="월별로?",
+        turn_id="t2",
+        history=history,
     )
 
     replaced = events[0]
@@ -278,7 +308,7 @@ async def test_only_the_newest_files_go_in_and_the_others_are_named(
     assert session.left_out == ("m0.csv",)
     assert set(session.file_paths) == {files[1].file_id, files[2].file_id}
     assert len(fake.containers[session.container_id or ""].files) == 2
-    await ask(engine, session=session, files=files, question="sum")
+    await ask(engine, out_dir=tmp_path, session=session, files=files, question="sum")
     assert "m0.csv" in (fake.model_calls[0].instructions or "")
     await engine.aclose()
 
@@ -290,13 +320,16 @@ async def test_tsv_travels_as_zip_and_is_read(
     assert uploaded.upload_name == "data.tsv.zip"
     assert fake.files[uploaded.file_id].filename == "data.tsv.zip"
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:4.0")
-    assert "unzip" in (await _instructions_of(engine, fake, session, uploaded)).lower()
+    instructions = await _instructions_of(engine, fake, session, uploaded, tmp_path)
+    assert "unzip" in instructions.lower()
 
 
 async def _instructions_of(
-    engine: OpenAIEngine, fake: FakeOpenAI, session: Session, uploaded: UploadedFile
+    engine: OpenAIEngine, fake: FakeOpenAI, session: Session, uploaded: UploadedFile, out: Path
 ) -> str:
-    done = finished(await ask(engine, session=session, files=[uploaded], question="sum"))
+    done = finished(
+        await ask(engine, out_dir=out, session=session, files=[uploaded], question="sum")
+    )
     assert "- data.tsv.zip: 2 rows, total 12" in done.text
     return fake.model_calls[-1].instructions or ""
 
@@ -312,7 +345,9 @@ async def test_cut_stream_is_resumed_without_losing_or_repeating_text(
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
     fake.cut_next_stream_after(14, abrupt=abrupt)  # in the middle of the text deltas
 
-    events = await ask(engine, session=session, files=[uploaded], question="long answer please")
+    events = await ask(
+        engine, out_dir=tmp_path, session=session, files=[uploaded], question="long answer please"
+    )
 
     done = finished(events)
     assert len(done.text) > 20_000
@@ -328,7 +363,12 @@ async def test_resume_after_a_crash_continues_from_the_stored_sequence(
     uploaded = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
     run = engine.run(
-        session=session, question="long answer, chart", files=[uploaded], history=[], turn_id="t1"
+        session=session,
+        question="long answer, chart",
+        files=[uploaded],
+        history=[],
+        turn_id="t1",
+        out_dir=tmp_path,
     )
     before: list[EngineEvent] = []
     async for event in run:  # the process "crashes" after a few pieces of text
@@ -341,14 +381,20 @@ async def test_resume_after_a_crash_continues_from_the_stored_sequence(
     cursor = before[-1].sequence
 
     after = await collect(
-        engine.resume(session=session, response_id=start.response_id, after_sequence=cursor)
+        engine.resume(
+            session=session,
+            response_id=start.response_id,
+            after_sequence=cursor,
+            out_dir=tmp_path,
+        )
     )
 
     done = finished(after)
     assert not any(isinstance(e, RunStarted) for e in after)
     text = streamed_text(before) + streamed_text(after)
     assert text.replace("[chart](sandbox:/mnt/data/chart.png)", "chart (chart.png)") == done.text
-    assert any(isinstance(e, Artifact) and e.data.startswith(PNG_SIGNATURE) for e in after)
+    charts = [e for e in after if isinstance(e, Artifact)]
+    assert charts and charts[0].path.read_bytes().startswith(PNG_SIGNATURE)
 
 
 async def test_resume_after_the_last_event_gives_the_answer_without_repeating_text(
@@ -359,7 +405,12 @@ async def test_resume_after_the_last_event_gives_the_answer_without_repeating_te
     assert isinstance(start, RunStarted)
 
     again = await collect(
-        engine.resume(session=session, response_id=start.response_id, after_sequence=done.sequence)
+        engine.resume(
+            session=session,
+            response_id=start.response_id,
+            after_sequence=done.sequence,
+            out_dir=tmp_path,
+        )
     )
 
     assert not any(isinstance(e, TextDelta) for e in again)
@@ -370,7 +421,12 @@ async def test_resume_of_an_unknown_response_is_not_resumable(
     engine: OpenAIEngine, fake: FakeOpenAI
 ) -> None:
     events = await collect(
-        engine.resume(session=Session("conv_x"), response_id="resp_gone", after_sequence=5)
+        engine.resume(
+            session=Session("conv_x"),
+            response_id="resp_gone",
+            after_sequence=5,
+            out_dir=Path("/nonexistent"),
+        )
     )
     assert len(events) == 1 and isinstance(events[0], Failed)
     assert events[0].code == "not_resumable"
@@ -384,12 +440,19 @@ async def test_without_background_a_cut_stream_fails_plainly(
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
     assert (
         SALES_LINE
-        in finished(await ask(engine, session=session, files=[uploaded], question="q")).text
+        in finished(
+            await ask(engine, out_dir=tmp_path, session=session, files=[uploaded], question="q")
+        ).text
     )
     fake.cut_next_stream_after(17)  # after a few pieces of text
 
     events = await ask(
-        engine, session=session, files=[uploaded], question="long answer", turn_id="t2"
+        engine,
+        out_dir=tmp_path,
+        session=session,
+        files=[uploaded],
+        question="long answer",
+        turn_id="t2",
     )
 
     failed = events[-1]
@@ -488,7 +551,9 @@ async def test_create_with_unknown_outcome_looks_before_creating_again(
     # create did start a run"; a new turn id for "it did not".
     turn_id = "turn-1" if same_turn else "turn-2"
 
-    events = await ask(engine, session=session, files=[uploaded], question="q", turn_id=turn_id)
+    events = await ask(
+        engine, out_dir=tmp_path, session=session, files=[uploaded], question="q", turn_id=turn_id
+    )
     await slow
 
     creates = fake.requests_to("POST", "/v1/responses")
@@ -509,7 +574,9 @@ async def test_create_that_cannot_reach_the_engine_ends_retryable_without_a_run(
     finished(first)
     dead = openai.AsyncOpenAI(api_key=fake.api_key, base_url="http://127.0.0.1:9/v1", max_retries=0)
     offline = OpenAIEngine(settings=settings_for(fake), client=dead, timing=FAST)
-    events = await ask(offline, session=session, files=[uploaded], question="q", turn_id="t-off")
+    events = await ask(
+        offline, out_dir=tmp_path, session=session, files=[uploaded], question="q", turn_id="t-off"
+    )
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "outcome_unknown" and failed.retryable
     creates_before = len(fake.requests_to("POST", "/v1/responses"))
@@ -526,7 +593,7 @@ async def test_cancel_stops_a_running_response(
     fake.run_delay_s = 2.0
     events: list[EngineEvent] = []
     async for event in engine.run(
-        session=session, question="q", files=[uploaded], history=[], turn_id="t1"
+        session=session, question="q", files=[uploaded], history=[], turn_id="t1", out_dir=tmp_path
     ):
         events.append(event)
         if isinstance(event, RunStarted):

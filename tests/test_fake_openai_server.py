@@ -464,3 +464,37 @@ async def test_replacement_model_sees_the_files_and_its_artifacts_are_cited(
         annotation.file_id, container_id=container_id
     )
     assert content.read() == b"x,y\n"
+
+
+async def test_a_sized_artifact_is_made_up_as_it_streams_and_its_reads_are_counted(
+    client: AsyncOpenAI, fake: FakeOpenAI
+) -> None:
+    big = 3 * 1024 * 1024 + 5
+    fake.model = lambda context: ModelResult(
+        text="saved",
+        code="df.to_csv('/mnt/data/big.csv')",
+        artifacts=[
+            ModelArtifact(path="/mnt/data/big.csv", size=big),
+            ModelArtifact(path="/mnt/data/lie.csv", size=5000, declared_bytes=10, cite=False),
+        ],
+    )
+    container_id, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
+    await ask(client, container_id, "anything")
+
+    listed = {f.path: f for f in (await client.containers.files.list(container_id)).data}
+    assert listed["/mnt/data/big.csv"].bytes == big
+    assert listed["/mnt/data/lie.csv"].bytes == 10  # the list states what the test declared
+    [stored] = fake.container_files_named("big.csv")
+    assert stored.content_requests == 0 and not stored.disk_path.exists()  # never stored
+    digest = hashlib.sha256()
+    received = 0
+    content = client.containers.files.content.with_streaming_response
+    async with content.retrieve(stored.id, container_id=container_id) as response:
+        async for chunk in response.iter_bytes(1 << 20):
+            received += len(chunk)
+            digest.update(chunk)
+    assert received == big and digest.hexdigest() == stored.virtual.sha256()  # type: ignore[union-attr]
+    assert stored.content_requests == 1
+    [liar] = fake.container_files_named("lie.csv")
+    lie = await client.containers.files.content.retrieve(liar.id, container_id=container_id)
+    assert len(lie.read()) == 5000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -218,6 +219,32 @@ async def test_completing_an_upload_that_never_arrived_fails(client: AsyncWebCli
         client.files_completeUploadExternal(files=[{"id": url["file_id"]}], channel_id=CHANNEL)
     )
     assert error == "file_not_found"
+
+
+async def test_an_upload_url_takes_exactly_the_reserved_length_and_no_token(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    short = await client.files_getUploadURLExternal(filename="a.csv", length=10)
+    exact = await client.files_getUploadURLExternal(filename="b.csv", length=3)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(short["upload_url"], data=b"abc") as resp:
+            assert resp.status == 400  # 3 bytes for a reserved length of 10
+        async with session.post(exact["upload_url"], data=b"abc") as resp:
+            assert resp.status == 200
+        async with session.post(f"{fake.base_url}/upload/v1/unknown", data=b"abc") as resp:
+            assert resp.status == 404
+    assert [(p.received, p.status) for p in fake.upload_posts] == [(3, 400), (3, 200), (0, 404)]
+    assert fake.upload_posts[1].sha256 == hashlib.sha256(b"abc").hexdigest()
+    assert "authorization" not in fake.upload_posts[1].headers
+
+    for file_id, error in ((short["file_id"], "file_not_found"), ("F0NOTREAL", "file_not_found")):
+        call = client.files_completeUploadExternal(files=[{"id": file_id}], channel_id=CHANNEL)
+        assert await _error_of(call) == error
+    done = await client.files_completeUploadExternal(
+        files=[{"id": exact["file_id"], "title": "B"}], channel_id=CHANNEL
+    )
+    assert [f["title"] for f in done["files"]] == ["B"]
+    assert fake.files[exact["file_id"]].content == b"abc"
 
 
 # --------------------------------------------------------------- streaming

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,11 +170,19 @@ async def test_reaction_failures_never_reach_the_caller() -> None:
         assert len(fake.calls_to("reactions.add")) == 1
 
 
-async def test_upload_two_charts_as_one_message(fake: FakeSlack, gateway: SlackGateway) -> None:
+async def test_upload_two_charts_as_one_message(
+    fake: FakeSlack, gateway: SlackGateway, tmp_path: Path
+) -> None:
     thread = ask(fake)
+    png = tmp_path / "chart.png"
+    png.write_bytes(PNG)
     charts = [
-        OutgoingFile(name="sales.png", data=PNG, title="Sales", alt_text="bar chart of sales"),
-        OutgoingFile(name="trend.png", data=PNG, title="Trend", alt_text="line chart of trend"),
+        OutgoingFile(
+            name="sales.png", path=png, size=len(PNG), title="Sales", alt_text="bar chart of sales"
+        ),
+        OutgoingFile(
+            name="trend.png", path=png, size=len(PNG), title="Trend", alt_text="line chart of trend"
+        ),
     ]
 
     ids = await gateway.upload_files(
@@ -188,6 +197,11 @@ async def test_upload_two_charts_as_one_message(fake: FakeSlack, gateway: SlackG
     assert [f.id for f in shared] == ids
     assert [f.alt_txt for f in shared] == ["bar chart of sales", "line chart of trend"]
     assert [f.content for f in shared] == [PNG, PNG]
+    # The bytes went to the upload URLs Slack returned, without the token.
+    returned = [c.args for c in fake.calls_to("files.getUploadURLExternal")]
+    assert [c["length"] for c in returned] == [str(len(PNG))] * 2
+    assert [p.status for p in fake.upload_posts] == [200, 200]
+    assert not any("authorization" in p.headers for p in fake.upload_posts)
 
 
 async def test_file_info_fills_in_a_connect_stub(fake: FakeSlack, gateway: SlackGateway) -> None:

@@ -7,6 +7,7 @@ thread's ``Session`` and files and stores what comes back.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from bot.types import EngineEvent, LocalFile, PastTurn, Session, UploadedFile
@@ -44,11 +45,15 @@ class Engine(Protocol):
         files: Sequence[UploadedFile],
         history: Sequence[PastTurn],
         turn_id: str,
+        out_dir: Path,
     ) -> AsyncIterator[EngineEvent]:
         """Start a response for ``question`` and yield its events until Finished or Failed.
 
         ``history`` seeds a replacement conversation if the stored one refuses to continue
         (then a ConversationReplaced event is yielded). Errors become a final Failed event.
+        Files the code produced are saved in ``out_dir`` (Artifact events point there; the
+        caller owns the folder and deletes it); files over the output limits are not fetched
+        and come as ArtifactWithheld events instead.
         """
         ...
 
@@ -58,8 +63,10 @@ class Engine(Protocol):
         session: Session,
         response_id: str,
         after_sequence: int | None,
+        out_dir: Path,
     ) -> AsyncIterator[EngineEvent]:
-        """Continue the events of an earlier response after ``after_sequence``.
+        """Continue the events of an earlier response after ``after_sequence``; files go to
+        ``out_dir`` as in ``run``.
 
         Yields Failed(code="not_resumable") if the engine no longer has that response.
         """

@@ -129,9 +129,11 @@ class OpenAIEngine:
         files: Sequence[UploadedFile],
         history: Sequence[PastTurn],
         turn_id: str,
+        out_dir: Path,
     ) -> AsyncIterator[EngineEvent]:
         """Start a response and yield its events; the first is RunStarted (or
-        ConversationReplaced, then RunStarted), the last Finished or Failed."""
+        ConversationReplaced, then RunStarted), the last Finished or Failed. Files the code
+        produced are saved in ``out_dir``."""
         turn = TurnRun(
             self._ctx,
             session=session,
@@ -139,6 +141,7 @@ class OpenAIEngine:
             files=files,
             history=history,
             turn_id=turn_id,
+            out_dir=out_dir,
         )
         return turn.events()
 
@@ -148,11 +151,16 @@ class OpenAIEngine:
         session: Session,
         response_id: str,
         after_sequence: int | None,
+        out_dir: Path,
     ) -> AsyncIterator[EngineEvent]:
         """Continue an earlier response after ``after_sequence``; Failed(code="not_resumable")
-        when the engine no longer has it."""
+        when the engine no longer has it. Files the code produced are saved in ``out_dir``."""
         return resume_events(
-            self._ctx, session=session, response_id=response_id, after_sequence=after_sequence
+            self._ctx,
+            session=session,
+            response_id=response_id,
+            after_sequence=after_sequence,
+            out_dir=out_dir,
         )
 
     async def cancel(self, response_id: str) -> None:

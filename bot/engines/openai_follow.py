@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -33,9 +34,10 @@ from bot.engines.openai_stream import (
     code_of,
     usage_of,
 )
+from bot.engines.output_budget import OutputBudget
 from bot.engines.sandbox_links import rewrite_sandbox_links
 from bot.errors import EngineError
-from bot.types import EngineEvent, Failed, Finished, Session, TextDelta
+from bot.types import Artifact, EngineEvent, Failed, Finished, Session, TextDelta
 
 INCLUDE: list[Any] = ["code_interpreter_call.outputs"]
 Stream = AsyncStream[ResponseStreamEvent]
@@ -105,8 +107,11 @@ async def follow_response(
     translator: StreamTranslator,
     container_id: str | None,
     resumable: bool,
+    out_dir: Path,
 ) -> AsyncIterator[EngineEvent]:
     """Yield the events of ``stream`` and of its continuations until Finished or Failed.
+
+    Files the code produced are saved in ``out_dir`` (see ``fetch_artifacts``).
 
     Raises NoResponse when the stream ended before a response id was seen, and SDK/Engine
     errors for failures outside the stream itself.
@@ -151,7 +156,9 @@ async def follow_response(
         if current is None and not await _settle_from_snapshot(ctx, translator):
             yield stream_lost(translator.streamed_text, translator.sequence)
             return
-    async for event in _finish(ctx, translator=translator, container_id=container_id):
+    async for event in _finish(
+        ctx, translator=translator, container_id=container_id, out_dir=out_dir
+    ):
         yield event
 
 
@@ -193,7 +200,7 @@ async def _settle_from_snapshot(ctx: EngineContext, translator: StreamTranslator
 
 
 async def _finish(
-    ctx: EngineContext, *, translator: StreamTranslator, container_id: str | None
+    ctx: EngineContext, *, translator: StreamTranslator, container_id: str | None, out_dir: Path
 ) -> AsyncIterator[EngineEvent]:
     if translator.failure is not None:
         yield translator.failure
@@ -205,20 +212,32 @@ async def _finish(
     raw = answer_text(final) or streamed
     if translator.saw_all_text and raw.startswith(streamed) and len(raw) > len(streamed):
         yield TextDelta(raw[len(streamed) :], cursor)  # what the cut stream did not show
+    budget = OutputBudget(
+        file_limit=ctx.settings.max_output_file_bytes,
+        turn_limit=ctx.settings.max_output_turn_bytes,
+    )
     artifacts = await fetch_artifacts(
         ctx.client,
         response=final,
         streamed_citations=translator.citations,
         container_id=container_id,
+        out_dir=out_dir,
+        budget=budget,
     )
     for artifact in artifacts:
         yield replace(artifact, sequence=cursor)
-    text = rewrite_sandbox_links(raw, {a.name for a in artifacts})
+    delivered = {a.name for a in artifacts if isinstance(a, Artifact)}
+    text = rewrite_sandbox_links(raw, delivered)
     yield Finished(text, usage_of(final), code_of(final), translator.sequence)
 
 
 async def resume_events(
-    ctx: EngineContext, *, session: Session, response_id: str, after_sequence: int | None
+    ctx: EngineContext,
+    *,
+    session: Session,
+    response_id: str,
+    after_sequence: int | None,
+    out_dir: Path,
 ) -> AsyncIterator[EngineEvent]:
     """Events of an earlier response after ``after_sequence``; errors end as Failed."""
     midway = after_sequence is not None
@@ -238,6 +257,7 @@ async def resume_events(
             translator=translator,
             container_id=session.container_id,
             resumable=True,
+            out_dir=out_dir,
         ):
             yield event
     except EngineError as err:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import openai
@@ -82,8 +83,10 @@ class TurnRun:
         files: Sequence[UploadedFile],
         history: Sequence[PastTurn],
         turn_id: str,
+        out_dir: Path,
     ) -> None:
         self.ctx = ctx
+        self.out_dir = out_dir
         self.session = session
         self.question = question
         self.files = files
@@ -106,6 +109,7 @@ class TurnRun:
                         translator=self.translator,
                         container_id=self.session.container_id,
                         resumable=self.ctx.settings.background,
+                        out_dir=self.out_dir,
                     ):
                         yield event
                     return

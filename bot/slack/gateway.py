@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import SlackProblem
 from bot.slack.client import error_code, slack_errors
 from bot.slack.stream import AnswerStream
+from bot.slack.upload import send_upload_body
 from bot.types import SlackFile
 
 __all__ = ["AnswerStream", "AuthInfo", "OutgoingFile", "SlackGateway", "translate_file"]
@@ -41,10 +43,11 @@ class AuthInfo:
 
 @dataclass(frozen=True)
 class OutgoingFile:
-    """A file (chart, CSV, …) to upload into a thread."""
+    """A file (chart, CSV, …) on local disk to upload into a thread; ``size`` bytes long."""
 
     name: str
-    data: bytes
+    path: Path
+    size: int
     title: str | None = None
     alt_text: str | None = None
 
@@ -296,27 +299,38 @@ class SlackGateway:
     ) -> list[str]:
         """Upload ``files`` into the thread and return their Slack file ids.
 
-        Uses files_upload_v2 with ``file_uploads`` so that up to FILES_PER_MESSAGE files share
-        one message; ``initial_comment`` goes on the first message only.
+        Slack's external upload steps, each body streamed from disk: files.getUploadURLExternal
+        and a POST of the bytes per file, then one files.completeUploadExternal per
+        FILES_PER_MESSAGE files, which shares them in one message. ``initial_comment`` goes on
+        the first message only.
         """
         ids: list[str] = []
         for start in range(0, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]
-            uploads: list[dict[str, Any]] = [
-                {
-                    "content": f.data,
-                    "filename": f.name,
-                    "title": f.title or f.name,
-                    **({"alt_txt": f.alt_text} if f.alt_text else {}),
-                }
-                for f in batch
+            entries: list[dict[str, str | None]] = [
+                {"id": await self._send_file(f), "title": f.title or f.name} for f in batch
             ]
             with slack_errors("files.completeUploadExternal"):
-                resp = await self._client.files_upload_v2(
-                    file_uploads=uploads,
-                    channel=channel,
+                resp = await self._client.files_completeUploadExternal(
+                    files=entries,
+                    channel_id=channel,
                     thread_ts=thread_ts,
                     initial_comment=initial_comment if start == 0 else None,
                 )
             ids.extend(str(f["id"]) for f in resp.get("files") or ())
         return ids
+
+    async def _send_file(self, file: OutgoingFile) -> str:
+        """Reserve an upload for ``file`` and send its bytes; return its (pending) file id."""
+        with slack_errors("files.getUploadURLExternal"):
+            resp = await self._client.files_getUploadURLExternal(
+                filename=file.name, length=file.size, alt_txt=file.alt_text
+            )
+        await send_upload_body(
+            session=self._client.session,
+            url=str(resp["upload_url"]),
+            path=file.path,
+            length=file.size,
+            proxy=self._client.proxy,
+        )
+        return str(resp["file_id"])

@@ -18,10 +18,12 @@ from aiohttp import web
 
 from tests.fakes.openai_files import read_multipart, stored_file
 from tests.fakes.openai_state import (
+    REQUEST_ID,
     ApiError,
     ContainerFileState,
     ContainerState,
     Json,
+    VirtualContent,
     body_json,
     fake_of,
     list_page,
@@ -74,16 +76,26 @@ async def add_container_file(
     *,
     name: str,
     source: str,
-    src: Path | bytes,
+    src: Path | bytes | VirtualContent,
     path: str | None = None,
+    declared_bytes: int | None = None,
 ) -> ContainerFileState:
-    """Copy ``src`` into the container; user files get a hash-prefixed path like the real API."""
+    """Copy ``src`` into the container; user files get a hash-prefixed path like the real API.
+
+    VirtualContent is not stored at all: it is made up when the content is read.
+    ``declared_bytes`` makes the file list lie about the size.
+    """
     file_id = new_id("cfile_", hex_chars=32)
     disk_path = container.disk_dir / file_id
-    if isinstance(src, bytes):
+    virtual: VirtualContent | None = None
+    if isinstance(src, VirtualContent):
+        virtual, size = src, src.size
+    elif isinstance(src, bytes):
         await asyncio.to_thread(disk_path.write_bytes, src)
+        size = len(src)
     else:
         await asyncio.to_thread(shutil.copyfile, src, disk_path)
+        size = disk_path.stat().st_size
     if path is None:
         path = f"/mnt/data/{uuid.uuid4().hex}-{name}"
     file = ContainerFileState(
@@ -92,8 +104,9 @@ async def add_container_file(
         path=path,
         name=name,
         source=source,
-        bytes=disk_path.stat().st_size,
+        bytes=size if declared_bytes is None else declared_bytes,
         disk_path=disk_path,
+        virtual=virtual,
     )
     container.files[file_id] = file
     return file
@@ -198,7 +211,24 @@ async def retrieve_container_file(request: web.Request) -> web.Response:
 
 async def container_file_content(request: web.Request) -> web.StreamResponse:
     file = container_file(request)
-    return web.FileResponse(file.disk_path, headers={"content-type": "application/octet-stream"})
+    file.content_requests += 1
+    if file.virtual is None:
+        return web.FileResponse(
+            file.disk_path, headers={"content-type": "application/octet-stream"}
+        )
+    # Made up and sent chunk by chunk: the fake never holds the file either.
+    response = web.StreamResponse(
+        headers={
+            "content-type": "application/octet-stream",
+            "x-request-id": request[REQUEST_ID],
+        }
+    )
+    response.content_length = file.virtual.size
+    await response.prepare(request)
+    for chunk in file.virtual.chunks():
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 async def delete_container_file(request: web.Request) -> web.Response:

@@ -85,11 +85,18 @@ class ModelContext:
 
 @dataclass(frozen=True)
 class ModelArtifact:
-    """A file the code "saved": becomes a container file (source assistant), optionally cited."""
+    """A file the code "saved": becomes a container file (source assistant), optionally cited.
+
+    With ``size`` the file has that many made-up bytes (VirtualContent, never stored: any size
+    is cheap) instead of ``data``; ``declared_bytes`` makes the container's file list state
+    another size than the content has.
+    """
 
     path: str  # "/mnt/data/chart.png"
-    data: bytes
+    data: bytes = b""
     cite: bool = True
+    size: int | None = None
+    declared_bytes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import json
 import logging
 import math
@@ -18,8 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakes.openai_containers import add_container_file
 from tests.fakes.openai_conversations import conversation_items
-from tests.fakes.openai_model import ModelContext, ModelFailure, ModelFile, ModelResult
-from tests.fakes.openai_state import Json, new_id, now
+from tests.fakes.openai_model import (
+    ModelArtifact,
+    ModelContext,
+    ModelFailure,
+    ModelFile,
+    ModelResult,
+)
+from tests.fakes.openai_state import Json, VirtualContent, new_id, now
 
 if TYPE_CHECKING:
     from tests.fakes.openai_server import FakeOpenAI
@@ -252,8 +259,14 @@ async def save_artifacts(fake: FakeOpenAI, run: ResponseRun, result: ModelResult
     citations = []
     for artifact in result.artifacts:
         name = posixpath.basename(artifact.path)
+        src = artifact.data if artifact.size is None else virtual_content_for(artifact)
         file = await add_container_file(
-            container, name=name, source="assistant", src=artifact.data, path=artifact.path
+            container,
+            name=name,
+            source="assistant",
+            src=src,
+            path=artifact.path,
+            declared_bytes=artifact.declared_bytes,
         )
         if artifact.cite:
             citations.append(
@@ -266,6 +279,13 @@ async def save_artifacts(fake: FakeOpenAI, run: ResponseRun, result: ModelResult
                 }
             )
     return citations
+
+
+def virtual_content_for(artifact: ModelArtifact) -> VirtualContent:
+    """The made-up content of a sized artifact (the same bytes for the same path and size)."""
+    assert artifact.size is not None
+    seed = int.from_bytes(hashlib.sha256(artifact.path.encode()).digest()[:8], "big")
+    return VirtualContent(artifact.size, seed=seed)
 
 
 async def emit_message(

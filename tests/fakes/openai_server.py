@@ -87,6 +87,9 @@ Control API:
                                     dropped mid-body (abrupt) or the body just ends
     expire_container(container_id)  status "expired", its files' data discarded
     file_bytes(file_id) -> bytes;  container_file_bytes(container_id, file_id) -> bytes
+    container_files_named(name)     container files of that name (``content_requests``
+                                    counts reads of their content; ``virtual`` ones are
+                                    made up as they are read, see ModelArtifact.size)
     files, uploads, containers, conversations, responses: dict[id, state object]
     upload_parts: list[int]         sizes of every upload part received, in order
     tmp_dir: Path
@@ -125,6 +128,7 @@ from tests.fakes.openai_state import (
     RECORD,
     REQUEST_ID,
     ApiError,
+    ContainerFileState,
     ContainerState,
     ConversationState,
     Json,
@@ -314,6 +318,10 @@ class FakeOpenAI:
 
     def container_file_bytes(self, container_id: str, file_id: str) -> bytes:
         return self.containers[container_id].files[file_id].disk_path.read_bytes()
+
+    def container_files_named(self, name: str) -> list[ContainerFileState]:
+        """Every container file called ``name`` (without the hash prefix), oldest first."""
+        return [f for c in self.containers.values() for f in c.files.values() if f.name == name]
 
     def take_forced_failure(self) -> ModelFailure | None:
         return self._response_failures.pop(0) if self._response_failures else None

@@ -6,9 +6,12 @@ only keys those models define are emitted. File contents live on disk, never in 
 
 from __future__ import annotations
 
+import hashlib
+import random
 import secrets
 import string
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,6 +188,33 @@ class UploadState:
         }
 
 
+VIRTUAL_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class VirtualContent:
+    """A file's content made up chunk by chunk as it is read: a file of any size that takes
+    neither disk nor memory. The same ``seed`` gives the same bytes every time."""
+
+    size: int
+    seed: int = 0
+
+    def chunks(self) -> Iterator[bytes]:
+        block = random.Random(self.seed).randbytes(VIRTUAL_CHUNK)
+        index, left = 0, self.size
+        while left > 0:
+            n = min(VIRTUAL_CHUNK, left)
+            # The chunk's number in front, so that no two chunks are the same.
+            yield index.to_bytes(8, "big") + block[8:n] if n >= 8 else block[:n]
+            index, left = index + 1, left - n
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for chunk in self.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+
 @dataclass
 class ContainerFileState:
     id: str
@@ -192,9 +222,11 @@ class ContainerFileState:
     path: str  # the path inside the sandbox, e.g. /mnt/data/<hex>-sales.csv
     name: str  # the filename without the hash prefix
     source: str  # "user" | "assistant"
-    bytes: int
+    bytes: int  # what the file list declares (a test may make it differ from the content)
     disk_path: Path
     created_at: int = field(default_factory=now)
+    virtual: VirtualContent | None = None  # content made up on the fly instead of disk_path
+    content_requests: int = 0  # GETs of .../content
 
     def to_json(self) -> Json:
         return {

@@ -1,15 +1,18 @@
 """files.* Web API methods of the fake Slack (external uploads and files.info).
 
-Upload flow as slack_sdk's ``files_upload_v2`` drives it: ``files.getUploadURLExternal`` per
-file (query params ``filename``, ``length``, ``alt_txt``), a raw POST of the bytes to the
-returned ``upload_url``, then one ``files.completeUploadExternal`` (query params ``files`` as
-a JSON string, ``channel_id``/``channels``, ``thread_ts``, ``initial_comment``) that shares
-all files in one message.
+Upload flow as Slack documents it (and as the bot and slack_sdk's ``files_upload_v2`` drive
+it): ``files.getUploadURLExternal`` per file (``filename``, ``length``, ``alt_txt``), a POST
+of the raw bytes to the returned ``upload_url`` (no token needed; the server streams it to
+disk and refuses a body whose length differs from ``length``), then one
+``files.completeUploadExternal`` (``files`` as a JSON array of ``{id, title}``,
+``channel_id``/``channels``, ``thread_ts``, ``initial_comment``) that shares all files in
+one message; ids it does not know, or whose bytes never arrived, give ``file_not_found``.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.fakes.slack_blocks import BlocksRejected, check_blocks, parse_blocks
@@ -53,14 +56,11 @@ class FileMethods(SlackWorld):
         )
         return {"upload_url": f"{self.base_url}/upload/v1/{token}", "file_id": record.id}
 
-    def receive_upload(self, token: str, data: bytes) -> FileRecord | None:
-        """Store bytes POSTed to an upload URL; None when the URL is unknown."""
-        record = self.upload_target(token)
-        if record is None:
-            return None
-        record.data = data
+    def receive_upload(self, record: FileRecord, *, path: Path, sha256: str) -> None:
+        """Keep the bytes that arrived at ``record``'s upload URL (on disk at ``path``)."""
+        record.path = path
+        record.sha256 = sha256
         record.uploaded = True
-        return record
 
     def m_files_complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
         entries = _files_arg(args.get("files"))

@@ -18,9 +18,12 @@ import asyncio
 import hashlib
 import hmac
 import json
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -38,17 +41,18 @@ from tests.fakes.slack_state import (
     Injection,
     SeenMessage,
     UploadedFileRecord,
+    UploadPost,
 )
 
 # Tests import the records from here too.
-__all__ = ["ApiCall", "FakeSlack", "FileRecord", "SeenMessage", "UploadedFileRecord"]
+__all__ = ["ApiCall", "FakeSlack", "FileRecord", "SeenMessage", "UploadPost", "UploadedFileRecord"]
 
 LOGIN_PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Slack</title></head>'
     '<body><h1>Sign in to Fake Workspace</h1><form action="/signin" method="post">'
     '<input name="email"><button>Sign in with email</button></form></body></html>'
 )
-MAX_BODY = 1 << 31  # uploads are checked against Slack's 1 GB limit by the SDK, not here
+MAX_BODY = 1 << 20  # Web API bodies; upload bodies are streamed to disk, whatever their size
 
 
 class FakeSlack(WebMethods):
@@ -72,6 +76,7 @@ class FakeSlack(WebMethods):
     async def start(self) -> None:
         """Bind a free port on 127.0.0.1 and serve."""
         self._socket_ready = asyncio.Event()
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix="fake-slack-"))
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{token}", self._upload)
@@ -97,6 +102,7 @@ class FakeSlack(WebMethods):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
     async def __aenter__(self) -> FakeSlack:
         await self.start()
@@ -159,14 +165,37 @@ class FakeSlack(WebMethods):
     # --------------------------------------------------------------- files
 
     async def _upload(self, request: web.Request) -> web.Response:
+        """An upload URL: the body is streamed to disk, counted and hashed, never held.
+
+        404 for an unknown URL; 400 when the bytes differ from the ``length`` the upload was
+        reserved with (the file then stays incomplete, so completing it fails)."""
+        post = UploadPost(
+            token=request.match_info["token"],
+            headers={k.lower(): v for k, v in request.headers.items()},
+        )
+        self.upload_posts.append(post)
         injection = await self._delay("upload")
         if injection is not None:
+            await request.release()
+            post.status = injection.status
             return web.Response(status=injection.status, text=injection.error)
-        data = await request.read()
-        record = self.receive_upload(request.match_info["token"], data)
+        record = self.upload_target(post.token)
         if record is None:
+            await request.release()
+            post.status = 404
             return web.Response(status=404, text="Not Found")
-        return web.Response(text=f"OK - {len(data)}")
+        path = self.tmp_dir / f"upload-{record.id}"
+        post.received, post.sha256 = await _stream_to_disk(request, path)
+        if post.received != record.declared_length:
+            path.unlink(missing_ok=True)
+            post.status = 400
+            return web.Response(
+                status=400,
+                text=f"length mismatch: {post.received} bytes, {record.declared_length} declared",
+            )
+        self.receive_upload(record, path=path, sha256=post.sha256)
+        post.status = 200
+        return web.Response(text=f"OK - {post.received}")
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["team_file"].rsplit("-", 1)[-1]
@@ -327,6 +356,18 @@ class FakeSlack(WebMethods):
             session.post(url, data=body.encode(), headers=headers) as response,
         ):
             return response.status, await response.text()
+
+
+async def _stream_to_disk(request: web.Request, path: Path) -> tuple[int, str]:
+    """Write the request body to ``path`` chunk by chunk; return (bytes, sha256)."""
+    digest = hashlib.sha256()
+    received = 0
+    with path.open("wb") as out:
+        async for chunk in request.content.iter_chunked(1 << 20):
+            received += len(chunk)
+            digest.update(chunk)
+            await asyncio.to_thread(out.write, chunk)
+    return received, digest.hexdigest()
 
 
 async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:

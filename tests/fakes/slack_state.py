@@ -101,6 +101,7 @@ class FileRecord:
     uploaded: bool = False  # bytes arrived at the upload URL
     completed: bool = False  # files.completeUploadExternal named it
     declared_length: int | None = None
+    sha256: str | None = None  # of the bytes that arrived at the upload URL
     shares: list[tuple[str, str]] = field(default_factory=list)  # (channel, message ts)
 
     @property
@@ -118,6 +119,17 @@ class FileRecord:
         if self.path is not None:
             return self.path.stat().st_size
         return 0
+
+
+@dataclass
+class UploadPost:
+    """One POST to an upload URL: its headers, and what arrived (counted and hashed)."""
+
+    token: str
+    headers: dict[str, str]  # lower-case names
+    received: int = 0
+    sha256: str | None = None
+    status: int | None = None
 
 
 # The fake names the bot's uploads with the same record type.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import mimetypes
+import tempfile
 import time
 import uuid
 from collections import deque
@@ -29,6 +30,7 @@ from tests.fakes.slack_state import (
     StatusRecord,
     StoredMessage,
     TsClock,
+    UploadPost,
     queue_injection,
     seen_text,
 )
@@ -76,6 +78,8 @@ class SlackWorld:
         # Records.
         self.calls: list[ApiCall] = []
         self.uploads: list[FileRecord] = []
+        self.upload_posts: list[UploadPost] = []  # every POST to an upload URL
+        self.tmp_dir = Path(tempfile.gettempdir())  # start() gives the server its own
         self.downloads: list[DownloadRecord] = []
         self.ephemeral_messages: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
