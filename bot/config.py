@@ -224,15 +224,17 @@ class Settings:
         missing = [_ENV_OF.get(name, name) for name in names if not getattr(self, name)]
         if not missing:
             return
-        lines = [
-            f"{len(missing)} setting(s) missing:" if len(missing) > 1 else "A setting is missing:"
-        ]
-        lines += [f"  {env}: {_HOW_TO_SET.get(env, 'set it')}." for env in missing]
-        lines.append(
-            f"Put them in the environment or in {Path.cwd() / '.env'} (one NAME=value a line), "
-            'then run `insightbot doctor`. The README\'s "Set up the Slack app" section shows '
-            "where each comes from."
+        where = (
+            f"in the environment or in {Path.cwd() / '.env'} (one NAME=value a line), then "
+            'check with `insightbot doctor` (the README\'s "Set up the Slack app" shows where '
+            "each comes from)."
         )
+        if len(missing) == 1:
+            env = missing[0]
+            raise ConfigError(f"{env} is not set: {_HOW_TO_SET.get(env, 'set it')}. Put it {where}")
+        lines = [f"{len(missing)} settings are missing:"]
+        lines += [f"  {env}: {_HOW_TO_SET.get(env, 'set it')}." for env in missing]
+        lines.append(f"Put them {where}")
         raise ConfigError("\n".join(lines))
 
     def warnings(self) -> list[str]:

@@ -77,7 +77,7 @@ class DbWorker:
             if isinstance(exc, sqlite3.Error | OSError):
                 # Seen by the operator at start (never in a Slack thread): name the file and why.
                 raise StorageError(
-                    f"I could not open the database {path.resolve()}: {exc}. Check that its "
+                    f"I could not open the database {path}: {exc}. Check that its "
                     "folder exists and is writable by this user, or point INSIGHTBOT_DB elsewhere.",
                     detail=f"cannot open database {path}: {exc}",
                 ) from exc

@@ -44,7 +44,7 @@ def test_oauth_variables_are_refused_because_bolt_would_drop_the_bot_token() -> 
 
 def test_missing_required_setting_says_what_to_set() -> None:
     settings = load_settings({}, dotenv_path=None)
-    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN: create an app-level"):
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN is not set: create an app-level"):
         settings.require("slack_app_token")
 
 

@@ -108,9 +108,11 @@ async def test_malformed_signature_headers_get_401_without_a_traceback(
     if signature is not None:
         headers["X-Slack-Signature"] = signature
     with caplog.at_level(logging.INFO):
-        async with harness(tmp_path) as h:
-            async with h.http.post(h.events_url, data=b"{}", headers=headers) as response:
-                assert response.status == 401
+        async with (
+            harness(tmp_path) as h,
+            h.http.post(h.events_url, data=b"{}", headers=headers) as response,
+        ):
+            assert response.status == 401
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not h.slack.calls_to("chat.postMessage")
 
@@ -125,7 +127,7 @@ async def test_a_dropped_connection_is_one_short_line(
 ) -> None:
     with caplog.at_level(logging.DEBUG):
         async with harness(tmp_path) as h, tight_server(h) as port:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(_head(1000) + b'{"type": "event_callback"')
             await writer.drain()
             writer.close()
