@@ -109,9 +109,10 @@ def left_out_files(lang: str, names: Sequence[str], limit: int) -> str:
     listed = ", ".join(names)
     return _pick(
         lang,
-        f"This thread has more files than the sandbox holds ({limit}); I used the newest and left "
-        f"out: {listed}.",
-        f"이 스레드의 파일이 한도({limit}개)보다 많아 최신 파일만 사용했어요. 제외된 파일: {listed}.",
+        f"This thread has more files than the sandbox holds ({limit}); I used the files on your "
+        f"message, the ones you named, then the newest, and left out: {listed}.",
+        f"이 스레드의 파일이 한도({limit}개)보다 많아 메시지에 첨부한 파일, 질문에 적은 파일, "
+        f"최신 파일 순으로 사용했어요. 제외된 파일: {listed}.",
     )
 
 
