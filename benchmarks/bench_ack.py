@@ -48,6 +48,7 @@ def burst_messages(slack: FakeSlack, *, events: int, tag: str) -> list[UserMessa
                 channel=f"C{tag}{i % CHANNELS:03d}",
                 text="<@UBOT> what is the total amount?",
                 files=[file],
+                user=f"U{tag}{i:05d}",  # each thread its own person, as real load looks
             )
         )
     return out

@@ -73,6 +73,7 @@ async def run_concurrency(
                         channel=f"C{i % config.channels:04d}",
                         text="<@UBOT> what is the total amount?",
                         files=[file],
+                        user=f"UL{i:05d}",  # each thread its own person, as real load looks
                     )
                 )
             requests = [d for m in messages for d in m.deliveries]

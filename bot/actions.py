@@ -1,10 +1,17 @@
-"""What the buttons do: Show code, Stop and Retry."""
+"""What the buttons do: Show code, Stop and Retry.
+
+Every click is checked against where its turn lives: the clicked message must be in the turn's
+own channel and thread, or nothing happens (the payload names the message, and the Retry click
+edits it). Stop and Retry are for the person who asked and for admins; everyone else is told
+privately why nothing happened.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 
 from bot import messages
 from bot.errors import InsightbotError
@@ -18,39 +25,112 @@ from storage.records import CANCELLED, FAILED, RECEIVED, TurnRecord
 log = logging.getLogger(__name__)
 
 
-async def show_code(*, services: Services, turn_id: str, user: str) -> None:
-    """Post the code that ran for a turn as a reply in its thread."""
-    turn = await services.store.get_turn(turn_id)
+@dataclass(frozen=True)
+class Click:
+    """A button click: the turn its value names, who clicked, and the message clicked on."""
+
+    turn_id: str
+    user: str
+    channel: str
+    message_ts: str
+    thread_ts: str  # the clicked message's thread (its own ts when it is not in one)
+
+
+def clicked_in_thread(click: Click, thread: ThreadKey) -> bool:
+    """Whether the clicked message belongs to the turn's own channel and thread."""
+    return click.channel == thread.channel and click.thread_ts == thread.thread_ts
+
+
+async def _turn_for(services: Services, click: Click) -> tuple[TurnRecord, ThreadKey] | None:
+    """The clicked turn and its thread; None (after a private note) when the click came from
+    somewhere else, or when the turn is unknown."""
+    turn = await services.store.get_turn(click.turn_id)
     if turn is None:
-        return
+        return None
     thread = ThreadKey.parse(turn.thread_key)
-    if not turn.code:
+    if clicked_in_thread(click, thread):
+        return turn, thread
+    log.warning(
+        "%s clicked a button for turn %s from %s/%s, outside its thread",
+        click.user,
+        turn.id,
+        click.channel,
+        click.message_ts,
+    )
+    await _tell(
+        services,
+        channel=click.channel,
+        thread_ts=click.thread_ts,
+        user=click.user,
+        text=messages.button_not_in_thread(messages.language_of(turn.question)),
+    )
+    return None
+
+
+async def _tell(services: Services, *, channel: str, thread_ts: str, user: str, text: str) -> None:
+    try:
         await services.slack.post_ephemeral(
-            channel=thread.channel,
-            user=user,
-            thread_ts=thread.thread_ts,
-            text=messages.no_code(messages.language_of(turn.question)),
+            channel=channel, user=user, thread_ts=thread_ts, text=text
         )
-        return
-    code = "\n\n# ---\n\n".join(turn.code)
-    # Several messages when the code is long; each stays under Slack's limits.
-    for part in code_messages_for(code):
-        await services.slack.post_message(
-            channel=thread.channel, thread_ts=thread.thread_ts, text=part.text, blocks=part.blocks
-        )
+    except InsightbotError as error:
+        log.warning("could not post a private note: %s", error.detail)
 
 
-async def stop_turn(*, services: Services, runner: TurnRunner, turn_id: str, user: str) -> None:
+def _may_control(services: Services, turn: TurnRecord, user: str) -> bool:
+    return user == turn.user or user in services.settings.admins
+
+
+async def show_code(*, services: Services, runner: TurnRunner, click: Click) -> None:
+    """Post the code that ran for a turn as a reply in its thread, once; a later click gets a
+    private pointer to it."""
+    async with runner.lock_for(f"code:{click.turn_id}"):  # a double click posts once
+        found = await _turn_for(services, click)
+        if found is None:
+            return
+        turn, thread = found
+        lang = messages.language_of(turn.question)
+        if not turn.code or turn.code_posted_ts:
+            link = None
+            if turn.code_posted_ts:
+                link = await services.slack.permalink(
+                    channel=thread.channel, ts=turn.code_posted_ts
+                )
+            text = messages.code_already_posted(lang, link) if turn.code else messages.no_code(lang)
+            await _tell(
+                services,
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                user=click.user,
+                text=text,
+            )
+            return
+        code = "\n\n# ---\n\n".join(turn.code)
+        # Several messages when the code is long; each stays under Slack's limits.
+        first: str | None = None
+        for part in code_messages_for(code):
+            ts = await services.slack.post_message(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=part.text,
+                blocks=part.blocks,
+            )
+            if first is None:
+                first = ts
+                await services.store.update_turn(turn.id, code_posted_ts=ts)
+
+
+async def stop_turn(*, services: Services, runner: TurnRunner, click: Click) -> None:
     """Stop a running turn if ``user`` asked it or is an admin; otherwise explain privately.
 
     The turn itself says in its thread who stopped it.
     """
-    turn = await services.store.get_turn(turn_id)
-    if turn is None:
+    found = await _turn_for(services, click)
+    if found is None:
         return
-    thread = ThreadKey.parse(turn.thread_key)
+    turn, thread = found
+    turn_id, user = turn.id, click.user
     lang = messages.language_of(turn.question)
-    if user != turn.user and user not in services.settings.admins:
+    if not _may_control(services, turn, user):
         log.info("%s may not stop turn %s of %s", user, turn_id, turn.user)
         await services.slack.post_ephemeral(
             channel=thread.channel,
@@ -70,25 +150,31 @@ async def stop_turn(*, services: Services, runner: TurnRunner, turn_id: str, use
     )
 
 
-async def retry_turn(
-    *,
-    services: Services,
-    runner: TurnRunner,
-    turn_id: str,
-    user: str,
-    clicked_channel: str | None = None,
-    clicked_ts: str | None = None,
-) -> TurnRecord | None:
-    """Run a failed turn again as a new attempt of the same message.
+async def retry_turn(*, services: Services, runner: TurnRunner, click: Click) -> TurnRecord | None:
+    """Run a failed turn again as a new attempt of the same message, when the person who asked
+    (or an admin) clicked in the turn's own thread; others are told privately.
 
     The files stored for the thread are reused; only those never uploaded are downloaded.
     One attempt per failure: a click on an older attempt's button, or a second click, does
     nothing. The clicked message loses its button and says who asked for the retry.
     """
-    store = services.store
+    store, user, turn_id = services.store, click.user, click.turn_id
     async with runner.lock_for(f"retry:{turn_id}"):
-        turn = await store.get_turn(turn_id)
-        if turn is None or turn.status not in (FAILED, CANCELLED):
+        found = await _turn_for(services, click)
+        if found is None:
+            return None
+        turn, thread = found
+        if not _may_control(services, turn, user):
+            log.info("%s may not retry turn %s of %s", user, turn_id, turn.user)
+            await _tell(
+                services,
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                user=user,
+                text=messages.not_allowed_to_retry(messages.language_of(turn.question), turn.user),
+            )
+            return None
+        if turn.status not in (FAILED, CANCELLED):
             return None
         latest = await store.latest_turn_for_message(turn.thread_key, turn.message_ts)
         if latest is not None and latest.id != turn.id:
@@ -113,16 +199,17 @@ async def retry_turn(
             created_at=now,
             updated_at=now,
             finished_at=None,
+            code_posted_ts=None,
         )
         await store.create_turn(attempt)
     log.info("retry of turn %s requested by %s as %s", turn_id, user, attempt.id)
-    if clicked_channel and clicked_ts:
-        lang = messages.language_of(turn.question)
-        try:
-            await services.slack.update_message(
-                channel=clicked_channel, ts=clicked_ts, text=messages.retrying(lang, user)
-            )
-        except InsightbotError as error:
-            log.warning("could not update the clicked Retry message: %s", error.detail)
+    lang = messages.language_of(turn.question)
+    try:
+        # The clicked message is in the turn's own thread (checked above).
+        await services.slack.update_message(
+            channel=thread.channel, ts=click.message_ts, text=messages.retrying(lang, user)
+        )
+    except InsightbotError as error:
+        log.warning("could not update the clicked Retry message: %s", error.detail)
     runner.submit(attempt, message)
     return attempt

@@ -1,4 +1,5 @@
-"""Taking a user message in: dedupe, remember its files, store the turn, hand it to the runner.
+"""Taking a user message in: dedupe, admission, remember its files, store the turn, hand it to
+the runner.
 
 This runs before the event is acknowledged (the handlers call it from a global middleware), so
 a message that was acknowledged is always stored and can be picked up after a restart.
@@ -12,11 +13,12 @@ import time
 import uuid
 from dataclasses import asdict
 
+from bot.admission import NoteGate, Verdict, admit, tell_admission
 from bot.file_records import channel_file_record_for, file_record_for
 from bot.runner import TurnRunner
 from bot.services import Services
 from bot.types import IncomingMessage, SlackFile, ThreadKey
-from storage.records import TurnRecord
+from storage.records import RECEIVED, REFUSED, FileRecord, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,55 +42,87 @@ def new_turn_id() -> str:
 
 
 async def accept_message(
-    *, services: Services, runner: TurnRunner, message: IncomingMessage
+    *, services: Services, runner: TurnRunner, notes: NoteGate, message: IncomingMessage
 ) -> TurnRecord | None:
     """Store ``message`` as a new turn and queue it; None when it was already taken.
 
     Deduplicates on (team, channel, ts) — one message can arrive as app_mention and as
     message, and Slack retries deliveries — so each user message gets exactly one answer.
     A claim whose turn was never stored (storing failed, so the event was not acknowledged,
-    or the process died in between) does not block the redelivery. Raises StorageError when
-    the message cannot be stored: the event must then not be acknowledged.
+    or the process died in between) does not block the redelivery. A message that admission
+    refuses is stored as a refused turn (never run; the person is told privately, at most
+    once a minute); its files are still remembered for the thread. Raises StorageError when the message
+    cannot be stored: the event must then not be acknowledged.
     """
-    store = services.store
     message_key = f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"
     if runner.taken_recently(message_key):  # the twin or retry of a message stored here
         log.info("duplicate delivery of %s ignored", message_key)
         return None
+    # Concurrent deliveries of one message meet here; the lock makes "claimed but no turn"
+    # mean that an earlier delivery failed, never that it is still being stored. One
+    # transaction keeps the ack fast and leaves no half-stored message.
+    async with runner.lock_for(message_key):
+        if runner.taken_recently(message_key):
+            log.info("duplicate delivery of %s ignored", message_key)
+            return None
+        admission = await admit(settings=services.settings, loads=runner.loads, message=message)
+        admitted = admission.verdict is not Verdict.REFUSE
+        turn = _new_turn(message, refused_for=None if admitted else admission.reason)
+        try:
+            taken = await services.store.take_message(
+                key=message_key,
+                ttl_s=DEDUPE_TTL_S,
+                files=_file_records(turn, message),
+                turn=turn,
+            )
+        except BaseException:
+            if admitted:
+                runner.loads.drop_waiting(message.user)
+            raise
+        if taken:
+            runner.remember_taken(message_key)
+        elif admitted:
+            runner.loads.drop_waiting(message.user)
+    if not taken:
+        log.info("duplicate delivery of %s ignored", message_key)
+        return None
+    runner.spawn(
+        tell_admission(services=services, gate=notes, message=message, admission=admission)
+    )
+    if not admitted:
+        log.info("turn %s refused: %s", turn.id, admission.reason)
+        return turn
+    runner.spawn(
+        services.slack.add_reaction(channel=message.thread.channel, ts=message.ts, name="eyes")
+    )
+    runner.submit(turn, message, counted=True)
+    return turn
+
+
+def _new_turn(message: IncomingMessage, *, refused_for: str | None) -> TurnRecord:
     now = time.time()
-    turn = TurnRecord(
+    return TurnRecord(
         id=new_turn_id(),
         thread_key=message.thread.as_str(),
         message_ts=message.ts,
         user=message.user,
         question=message.text,
+        status=RECEIVED if refused_for is None else REFUSED,
         message_json=message_to_json(message),
+        error=refused_for,
         created_at=now,
         updated_at=now,
+        finished_at=None if refused_for is None else now,
     )
-    files = [
+
+
+def _file_records(turn: TurnRecord, message: IncomingMessage) -> list[FileRecord]:
+    return [
         file_record_for(
             thread_key=turn.thread_key, file=file, shared_by=message.user, shared_ts=message.ts
         )
         for file in message.files
     ]
-    # Concurrent deliveries of one message meet here; the lock makes "claimed but no turn"
-    # mean that an earlier delivery failed, never that it is still being stored. One
-    # transaction keeps the ack fast and leaves no half-stored message.
-    async with runner.lock_for(message_key):
-        taken = not runner.taken_recently(message_key) and await store.take_message(
-            key=message_key, ttl_s=DEDUPE_TTL_S, files=files, turn=turn
-        )
-        if taken:
-            runner.remember_taken(message_key)
-    if not taken:
-        log.info("duplicate delivery of %s ignored", message_key)
-        return None
-    runner.spawn(
-        services.slack.add_reaction(channel=message.thread.channel, ts=message.ts, name="eyes")
-    )
-    runner.submit(turn, message)
-    return turn
 
 
 async def remember_shared_files(

@@ -111,9 +111,10 @@ def left_out_files(lang: str, names: Sequence[str], limit: int) -> str:
     listed = ", ".join(names)
     return _pick(
         lang,
-        f"This thread has more files than the sandbox holds ({limit}); I used the newest and left "
-        f"out: {listed}.",
-        f"이 스레드의 파일이 한도({limit}개)보다 많아 최신 파일만 사용했어요. 제외된 파일: {listed}.",
+        f"This thread has more files than the sandbox holds ({limit}); I used the files on your "
+        f"message, the ones you named, then the newest, and left out: {listed}.",
+        f"이 스레드의 파일이 한도({limit}개)보다 많아 메시지에 첨부한 파일, 질문에 적은 파일, "
+        f"최신 파일 순으로 사용했어요. 제외된 파일: {listed}.",
     )
 
 
@@ -283,3 +284,62 @@ def _megabytes(size: int) -> str:
     if mb >= 0.1:
         return f"{mb:.1f} MB".replace(".0 MB", " MB")
     return f"{-(-size // 1024)} KB"
+
+
+def waiting_for_own_runs(lang: str, limit: int) -> str:
+    return _pick(
+        lang,
+        f"You already have {limit} analyses running, so this question waits and starts "
+        "automatically when one of them finishes.",
+        f"이미 분석 {limit}개가 진행 중이라 이 질문은 잠시 기다려요. 하나가 끝나면 자동으로 시작해요.",
+    )
+
+
+def too_many_waiting(lang: str, limit: int) -> str:
+    return _pick(
+        lang,
+        f"You already have {limit} questions waiting, so I did not take this one. Ask it again "
+        "once some of them have been answered.",
+        f"이미 질문 {limit}개가 대기 중이라 이 질문은 받지 않았어요. 앞의 질문에 답이 나온 뒤 "
+        "다시 물어봐 주세요.",
+    )
+
+
+def question_too_long(lang: str, limit: int) -> str:
+    return _pick(
+        lang,
+        f"Your question is longer than {limit:,} characters, the most I accept, so I did not "
+        "analyse it. Shorten it (put long data in a file) and ask again.",
+        f"질문이 최대 길이인 {limit:,}자를 넘어서 분석하지 않았어요. 질문을 줄이고(긴 데이터는 "
+        "파일로 첨부해 주세요) 다시 물어봐 주세요.",
+    )
+
+
+def not_allowed_to_retry(lang: str, asker: str) -> str:
+    return _pick(
+        lang,
+        f"Only <@{asker}> (who asked) or an admin of this bot can retry this analysis.",
+        f"이 분석은 질문한 <@{asker}> 님이나 봇 관리자만 다시 시도할 수 있어요.",
+    )
+
+
+def button_not_in_thread(lang: str) -> str:
+    return _pick(
+        lang,
+        "That button does not belong to this analysis's thread, so I did nothing.",
+        "이 버튼은 해당 분석의 스레드에 속하지 않아서 아무 것도 하지 않았어요.",
+    )
+
+
+def code_already_posted(lang: str, permalink: str | None) -> str:
+    if permalink:
+        return _pick(
+            lang,
+            f"The code for this answer is already posted in this thread: {permalink}",
+            f"이 답변의 코드는 이미 이 스레드에 올라와 있어요: {permalink}",
+        )
+    return _pick(
+        lang,
+        "The code for this answer is already posted above in this thread.",
+        "이 답변의 코드는 이미 이 스레드 위쪽에 올라와 있어요.",
+    )

@@ -3,8 +3,12 @@ tracked and drained on shutdown.
 
 A message arriving while its thread is busy waits in that thread's queue (with a short notice);
 turns beyond the global limit wait in arrival order, and their threads show their position,
-updated as the line moves. Turns resumed after a restart take a slot without waiting: their
-engine runs are already going.
+updated as the line moves. Each person has at most ``user_max_running`` turns holding a slot: a
+turn of a person at that limit waits without blocking other people's turns behind it (their
+private note comes from admission, bot/admission.py). Turns resumed after a restart take a slot
+without waiting: their engine runs are already going.
+
+The per-person counts that admission reads (``UserLoads``) are written here only.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import messages
+from bot.admission import UserLoads
 from bot.errors import InsightbotError
 from bot.logs import set_log_context
 from bot.services import Services
@@ -65,6 +70,8 @@ class TurnRunner:
     def __init__(self, *, services: Services, max_concurrent: int) -> None:
         self._services = services
         self._slots = _Slots(limit=max_concurrent)
+        self._loads = UserLoads()
+        self._user_limit = services.settings.user_max_running  # 0: no per-person limit
         self._queues: dict[str, deque[_Job]] = {}
         self._controls: dict[str, tuple[TurnControl, str]] = {}  # turn id -> (control, asker)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -82,17 +89,34 @@ class TurnRunner:
     def closing(self) -> bool:
         return self._closing
 
-    def submit(self, turn: TurnRecord, message: IncomingMessage, *, resume: bool = False) -> None:
+    @property
+    def loads(self) -> UserLoads:
+        """Each person's running and waiting turns here (read by admission)."""
+        return self._loads
+
+    def submit(
+        self,
+        turn: TurnRecord,
+        message: IncomingMessage,
+        *,
+        resume: bool = False,
+        counted: bool = False,
+    ) -> None:
         """Queue ``turn`` on its thread; starts a worker for the thread if none runs.
 
         ``resume`` follows the engine run a previous process started instead of starting one.
+        ``counted``: admission already counted the turn as waiting for its person.
         While shutting down nothing is queued: the stored turn is picked up on the next start.
         """
         if self._closing:
             log.info(
                 "not starting turn %s while shutting down; it resumes on the next start", turn.id
             )
+            if counted:
+                self._loads.drop_waiting(message.user)
             return
+        if not counted:
+            self._loads.add_waiting(message.user)
         key = message.thread.as_str()
         job = _Job(turn=turn, message=message, resume=resume)
         queue = self._queues.get(key)
@@ -205,6 +229,8 @@ class TurnRunner:
                 await self._run_with_slot(job)
         finally:
             self._queues.pop(key, None)
+            for left in queue:  # shutting down: these never start here
+                self._loads.drop_waiting(left.message.user)
 
     async def _run_with_slot(self, job: _Job) -> None:
         turn, message = job.turn, job.message
@@ -227,47 +253,67 @@ class TurnRunner:
             finally:
                 self._controls.pop(turn.id, None)
         finally:
-            self._release()
+            self._release(message.user)
 
     async def _acquire(self, job: _Job) -> bool:
-        """Take a global slot, waiting in line (with a position notice) when all are busy.
+        """Take a global slot, waiting in line (with a position notice) when all are busy or
+        the person is at their own limit. True: the turn counts as running for its person.
 
         False when shutdown began first: the turn stays stored and runs on the next start.
         """
-        slots = self._slots
-        if job.resume or (slots.in_use < slots.limit and not slots.waiting):
-            slots.in_use += 1
+        slots, user = self._slots, job.message.user
+        # Whenever a slot is free, every turn still waiting is one whose person is at their
+        # limit (``_release`` keeps it so), so a free slot needs no look at the line.
+        if job.resume or (slots.in_use < slots.limit and not self._at_own_limit(user)):
+            self._take_slot(user)
             return True
         waiting = _Waiting(job=job, granted=asyncio.get_running_loop().create_future())
         slots.waiting.append(waiting)
         try:
             await self._services.store.update_turn(job.turn.id, status=QUEUED)
-            await self._announce_position(waiting)
+            if not self._at_own_limit(user):  # that wait was told privately at admission
+                await self._announce_position(waiting)
             await waiting.granted
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled (shutdown), or the store failed
             if waiting in slots.waiting:
                 slots.waiting.remove(waiting)
+                self._loads.drop_waiting(user)
             elif waiting.granted.done() and not waiting.granted.cancelled():
-                slots.in_use -= 1  # granted just as we were cancelled: give it back
+                self._release(user)  # granted just as we were cancelled: give it back
             if waiting.notice_ts:
                 await self._delete(job.message, waiting.notice_ts)
             raise
         if waiting.notice_ts:
             self.spawn(self._delete(job.message, waiting.notice_ts))
         if self._closing:
-            self._release()
+            self._release(user)
             return False
         return True
 
-    def _release(self) -> None:
+    def _at_own_limit(self, user: str) -> bool:
+        return bool(self._user_limit) and self._loads.running(user) >= self._user_limit
+
+    def _take_slot(self, user: str) -> None:
+        self._slots.in_use += 1
+        self._loads.start(user)
+
+    def _release(self, user: str) -> None:
+        """Give a slot back and grant free slots in arrival order, skipping the turns of
+        people at their own limit (they must not hold up everyone behind them)."""
         slots = self._slots
         slots.in_use -= 1
+        self._loads.finish(user)
         moved = False
-        while slots.waiting and slots.in_use < slots.limit and not self._closing:
-            waiting = slots.waiting.pop(0)
+        for waiting in list(slots.waiting):
+            if slots.in_use >= slots.limit or self._closing:
+                break
             if waiting.granted.done():
+                slots.waiting.remove(waiting)
                 continue
-            slots.in_use += 1
+            if self._at_own_limit(waiting.job.message.user):
+                continue
+            slots.waiting.remove(waiting)
+            self._take_slot(waiting.job.message.user)
             waiting.granted.set_result(None)
             moved = True
         if moved and slots.waiting:
@@ -293,14 +339,19 @@ class TurnRunner:
     async def _announce_position(self, waiting: _Waiting) -> None:
         if waiting not in self._slots.waiting:
             return
-        position = self._slots.waiting.index(waiting) + 1
+        position = self._position(waiting)
         lang = messages.language_of(waiting.job.message.text)
         waiting.notice_ts = await self._post(waiting.job, messages.queued_globally(lang, position))
         waiting.shown_position = position
         if waiting.notice_ts and waiting not in self._slots.waiting:
             return  # granted meanwhile; the caller deletes the notice
-        if self._slots.waiting and self._slots.waiting.index(waiting) + 1 != position:
+        if self._slots.waiting and self._position(waiting) != position:
             self.spawn(self._refresh_positions())
+
+    def _position(self, waiting: _Waiting) -> int:
+        """Place in line, not counting turns ahead that wait for their own person's runs."""
+        ahead = self._slots.waiting[: self._slots.waiting.index(waiting)]
+        return 1 + sum(not self._at_own_limit(w.job.message.user) for w in ahead)
 
     async def _refresh_positions(self) -> None:
         """Update every shown position that changed (serialised, so the last word is right)."""
@@ -308,7 +359,7 @@ class TurnRunner:
             for waiting in list(self._slots.waiting[:MAX_QUEUE_NOTICE_UPDATES]):
                 if waiting not in self._slots.waiting or waiting.notice_ts is None:
                     continue
-                position = self._slots.waiting.index(waiting) + 1
+                position = self._position(waiting)
                 if position == waiting.shown_position:
                     continue
                 lang = messages.language_of(waiting.job.message.text)

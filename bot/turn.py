@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from bot import messages
@@ -36,7 +37,7 @@ from bot.slack.gateway import AnswerStream
 from bot.slack.progress import StatusKeeper
 from bot.turn_end import TurnState, fail_turn, finish_turn, record_failure, report_stopped, say
 from bot.turn_events import TurnControl, follow_run
-from bot.turn_files import collect_turn_files, upload_turn_files
+from bot.turn_files import collect_turn_files, files_for_turn, upload_turn_files
 from bot.turn_session import prepared_session, session_of, thread_history
 from bot.types import Failed, IncomingMessage
 from storage.records import FAILED, RUNNING, TurnRecord
@@ -144,7 +145,10 @@ async def _answer(state: TurnState) -> None:
         await say(state, messages.no_files(lang, supported_types_text()))
         await store.update_turn(turn.id, status=FAILED, error="no_files", finished_at=time.time())
         return
-    uploaded, problems = await upload_turn_files(services=services, records=collected.records)
+    limit = services.settings.max_files_per_thread
+    # Chosen before any download: files beyond the limit are never fetched.
+    chosen, left_out = files_for_turn(collected.records, message=message, limit=limit)
+    uploaded, problems = await upload_turn_files(services=services, records=chosen)
     notices = list(collected.notices)
     if problems:
         notices.append(messages.file_problems(lang, problems))
@@ -158,9 +162,11 @@ async def _answer(state: TurnState) -> None:
         await report_stopped(state)
         return
     session = await prepared_session(services=services, message=message, files=uploaded)
-    if session.left_out:
-        limit = services.settings.max_files_per_thread
-        notices.append(messages.left_out_files(lang, session.left_out, limit))
+    # The engine's own cut stays as a backstop; the model hears of every file left out.
+    left_out += [name for name in session.left_out if name not in left_out]
+    session = replace(session, left_out=tuple(left_out))
+    if left_out:
+        notices.append(messages.left_out_files(lang, left_out, limit))
     if notices:
         await say(state, "\n\n".join(notices))
     question = message.text.strip() or messages.empty_question(lang)

@@ -4,6 +4,9 @@ Files come from the triggering message, the files remembered for the same thread
 history (for files shared before the bot was mentioned there), and, only when the thread has no
 file at all, the data files most recently shared at the top level of the same channel. Nothing
 ever comes from another channel, from inside another thread, or from a DM into a channel.
+
+At most ``max_files_per_thread`` of them are used, chosen before anything is downloaded
+(``files_for_turn``); the others are named in the thread.
 """
 
 from __future__ import annotations
@@ -51,6 +54,36 @@ def choose_channel_files(
         return []
     newest_ts = max(c.shared_ts for c in candidates)
     return [c for c in candidates if c.shared_ts == newest_ts]
+
+
+def files_for_turn(
+    records: Sequence[FileRecord], *, message: IncomingMessage, limit: int
+) -> tuple[list[FileRecord], list[str]]:
+    """Which of a thread's files (oldest first) a turn uses, and the names of the others.
+
+    Files on the triggering message come first, then files the question names, then the
+    newest by share time; the chosen keep their oldest-first order.
+    """
+    if len(records) <= limit:
+        return list(records), []
+    on_message = {f.id for f in message.files}
+    named = {n.casefold() for n in message.named_files}
+
+    def rank(item: tuple[int, FileRecord]) -> tuple[int, int]:
+        index, record = item
+        if record.slack_file_id in on_message:
+            group = 0
+        elif record.name.casefold() in named:
+            group = 1
+        else:
+            group = 2
+        return group, -index  # within a group, the newest (latest in the list) first
+
+    ranked = sorted(enumerate(records), key=rank)
+    kept = {index for index, _ in ranked[:limit]}
+    chosen = [r for i, r in enumerate(records) if i in kept]
+    left_out = [r.name for i, r in enumerate(records) if i not in kept]
+    return chosen, left_out
 
 
 async def collect_turn_files(

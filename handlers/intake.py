@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.admission import NoteGate
 from bot.intake import accept_message, remember_shared_files
 from bot.logs import log_context
 from bot.runner import TurnRunner
@@ -29,6 +30,8 @@ _MESSAGE_EVENTS = frozenset({"app_mention", "message"})
 
 
 def intake_middleware(*, services: Services, runner: TurnRunner) -> Callable[..., Awaitable[Any]]:
+    notes = NoteGate()  # admission notes sent lately, per person and kind
+
     async def intake(
         body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]
     ) -> Any:
@@ -37,14 +40,21 @@ def intake_middleware(*, services: Services, runner: TurnRunner) -> Callable[...
             return await next_()
         with runner.taking_in():
             with log_context(event_id=body.get("event_id")):
-                await _take(services=services, runner=runner, body=body, context=context)
+                await _take(
+                    services=services, runner=runner, notes=notes, body=body, context=context
+                )
             return await next_()
 
     return intake
 
 
 async def _take(
-    *, services: Services, runner: TurnRunner, body: dict[str, Any], context: AsyncBoltContext
+    *,
+    services: Services,
+    runner: TurnRunner,
+    notes: NoteGate,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
 ) -> None:
     bot_user_id = context.bot_user_id or ""
     answered = None
@@ -70,7 +80,7 @@ async def _take(
         return
     if runner.closing:
         log.info("shutting down: message stored for the next start")
-    await accept_message(services=services, runner=runner, message=message)
+    await accept_message(services=services, runner=runner, notes=notes, message=message)
 
 
 def _event_ts(body: dict[str, Any]) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.actions import retry_turn, show_code, stop_turn
+from bot.actions import Click, retry_turn, show_code, stop_turn
 from bot.answer import RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
 from bot.runner import TurnRunner
 from bot.services import Services
@@ -38,35 +38,35 @@ def register(app: AsyncApp, *, services: Services, runner: TurnRunner) -> None:
 
     async def on_show_code(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
-        request = action_for(body=body)
-        if request is not None:
-            runner.spawn(show_code(services=services, turn_id=request.value, user=request.user))
+        click = _click_of(body)
+        if click is not None:
+            runner.spawn(show_code(services=services, runner=runner, click=click))
 
     async def on_stop(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
-        request = action_for(body=body)
-        if request is not None:
-            runner.spawn(
-                stop_turn(
-                    services=services, runner=runner, turn_id=request.value, user=request.user
-                )
-            )
+        click = _click_of(body)
+        if click is not None:
+            runner.spawn(stop_turn(services=services, runner=runner, click=click))
 
     async def on_retry(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
-        request = action_for(body=body)
-        if request is not None:
-            runner.spawn(
-                retry_turn(
-                    services=services,
-                    runner=runner,
-                    turn_id=request.value,
-                    user=request.user,
-                    clicked_channel=request.channel,
-                    clicked_ts=request.message_ts,
-                )
-            )
+        click = _click_of(body)
+        if click is not None:
+            runner.spawn(retry_turn(services=services, runner=runner, click=click))
 
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)
     app.action(RETRY_ACTION)(on_retry)
+
+
+def _click_of(body: dict[str, Any]) -> Click | None:
+    request = action_for(body=body)
+    if request is None:
+        return None
+    return Click(
+        turn_id=request.value,
+        user=request.user,
+        channel=request.channel,
+        message_ts=request.message_ts,
+        thread_ts=request.thread_ts,
+    )

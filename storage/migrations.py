@@ -144,3 +144,9 @@ def m001_initial_schema(db: Database) -> None:
         not_null=["key", "expires_at", "created_at"],
     )
     db.table("events").create_index(["expires_at"])
+
+
+@migrations()
+def m002_code_posted_ts(db: Database) -> None:
+    # Show code posts a turn's code once; later clicks point to this message.
+    db.table("turns").add_column("code_posted_ts", str)

@@ -11,7 +11,8 @@ RUNNING = "running"  # the engine run is (or may be) in progress
 DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
-FINISHED_STATUSES = frozenset({DONE, FAILED, CANCELLED})
+REFUSED = "refused"  # never run: over a fair-use limit, or the question was too long
+FINISHED_STATUSES = frozenset({DONE, FAILED, CANCELLED, REFUSED})
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,4 @@ class TurnRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     finished_at: float | None = None
+    code_posted_ts: str | None = None  # Slack ts of the first "Show code" message, once posted

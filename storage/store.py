@@ -24,6 +24,7 @@ from storage.records import (
     FAILED,
     QUEUED,
     RECEIVED,
+    REFUSED,
     RUNNING,
     ChannelFileRecord,
     FileRecord,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 PURGE_INTERVAL_S = 600.0
 
 _UPDATABLE_TURN_FIELDS = frozenset(TURN_COLUMNS) - {"id"}
-_TURN_STATUSES = frozenset({RECEIVED, QUEUED, RUNNING, DONE, FAILED, CANCELLED})
+_TURN_STATUSES = frozenset({RECEIVED, QUEUED, RUNNING, DONE, FAILED, CANCELLED, REFUSED})
 
 
 async def open_store(path: Path | str) -> Store:

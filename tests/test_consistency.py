@@ -25,6 +25,7 @@ SCOPE_FOR_METHOD = {
     "chat_update": "chat:write",
     "chat_delete": "chat:write",
     "chat_postEphemeral": "chat:write",
+    "chat_getPermalink": None,
     "chat_startStream": "chat:write",
     "chat_appendStream": "chat:write",
     "chat_stopStream": "chat:write",

@@ -247,6 +247,17 @@ class SlackGateway:
         stream.adopt(ts)
         return stream
 
+    async def permalink(self, *, channel: str, ts: str) -> str | None:
+        """A link to one message (chat.getPermalink); None when Slack gives none."""
+        try:
+            with slack_errors("chat.getPermalink"):
+                resp = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackProblem as problem:  # the link is a convenience; the caller says "above"
+            log.warning("no permalink for %s in %s: %s", ts, channel, problem.detail)
+            return None
+        link = resp.get("permalink")
+        return link if isinstance(link, str) and link.startswith("https://") else None
+
     # ------------------------------------------------------------ files
 
     async def file_info(self, file_id: str) -> SlackFile | None:

@@ -36,6 +36,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "chat.update": ("m_chat_update", "chat:write"),
     "chat.delete": ("m_chat_delete", "chat:write"),
     "chat.postEphemeral": ("m_chat_post_ephemeral", "chat:write"),
+    "chat.getPermalink": ("m_chat_get_permalink", None),
     "chat.startStream": ("m_chat_start_stream", "chat:write"),
     "chat.appendStream": ("m_chat_append_stream", "chat:write"),
     "chat.stopStream": ("m_chat_stop_stream", "chat:write"),
@@ -211,6 +212,18 @@ class WebMethods(FileMethods):
             }
         )
         return {"message_ts": ts}
+
+    def m_chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        """docs.slack.dev/reference/methods/chat.getPermalink: a thread reply's link carries
+        ``thread_ts`` and ``cid``; no scope is needed."""
+        channel = self._channel(args)
+        found = self.find_message(channel, str(args.get("message_ts", "")))
+        if found is None:
+            raise ApiError("message_not_found")
+        link = f"https://fake-workspace.slack.com/archives/{channel}/p{found.ts.replace('.', '')}"
+        if found.thread_ts and found.thread_ts != found.ts:
+            link += f"?thread_ts={found.thread_ts}&cid={channel}"
+        return {"channel": channel, "permalink": link}
 
     # ---------------------------------------------------------- streaming
 
