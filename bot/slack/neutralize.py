@@ -27,9 +27,11 @@ look-behinds are bounded and the scan for link targets never re-reads text.
 
 from __future__ import annotations
 
+import operator
 import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 from urllib.parse import unquote
 
@@ -56,18 +58,27 @@ _TRUSTED = re.compile(
     + re.escape(_CLOSE)
 )
 # A marker cut short (by a length limit) or made up elsewhere: dropped with its nonce part.
-_STRAY = r"\ue000[0-9a-f]{0,16}|\ue001"
-_BROADCAST = re.compile(r"@(?=channel|here|everyone)", re.IGNORECASE)
-_MRKDWN = re.compile(rf"[&<>]|{_STRAY}|@(?=channel|here|everyone)", re.IGNORECASE)
-_PLAIN = re.compile(rf"{_STRAY}|@(?=channel|here|everyone)", re.IGNORECASE)
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Markdown: "<" before a control sequence, a broadcast "@", "](" of a link, stray markers.
-_MD_ACTIVE = re.compile(
-    rf"<(?=[!@#]|http|mailto:)|@(?=channel|here|everyone)|\](?=\()|{_STRAY}", re.IGNORECASE
-)
+_STRAY = re.compile(r"\ue000[0-9a-f]{0,16}|\ue001")
+# The places for a word joiner are zero-width matches, so a literal replacement inserts it
+# without a Python call per match.
+_BROADCAST = re.compile(r"(?<=@)(?=channel|here|everyone)", re.IGNORECASE)
+# Markdown: after a "<" that would open a control sequence (Slack's own, or an autolink).
+_OPENER = re.compile(r"(?<=<)(?=[!@#]|http|mailto:)|(?<=@)(?=channel|here|everyone)", re.IGNORECASE)
 # Outside code, any "<" before a letter or "/" too: an HTML-looking "<NA>" must stay text.
-_MD_ACTIVE_PROSE = re.compile(
-    rf"<(?=[!@#a-z/])|@(?=channel|here|everyone)|\](?=\()|{_STRAY}", re.IGNORECASE
+_OPENER_PROSE = re.compile(r"(?<=<)(?=[!@#a-z/])|(?<=@)(?=channel|here|everyone)", re.IGNORECASE)
+# A deceptive link: a label that reads as an address (scheme, "www." or a domain name)
+# followed by "(" and anything but that address. The label is atomic, so backtracking cannot
+# move its scheme into the compared part; a target that is not simply the label's address
+# (another one, a title, cut off) counts as different. Group 1 is the label with its "]".
+_SCHEME_PART = r"(?:[a-z][a-z0-9+.-]{0,30}://|mailto:)?(?:www\.)?"
+_DOMAIN = r"[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}"
+_LABEL_END = r"[*_~`]{0,3}[ \t]{0,3}\]"
+_DECEPTIVE = re.compile(
+    rf"((?>\[[ \t]{{0,3}}[*_~`]{{0,3}}"
+    rf"(?=[a-z][a-z0-9+.-]{{0,30}}://|mailto:|www\.|{_DOMAIN}(?:[/:?#]|{_LABEL_END}))"
+    rf"{_SCHEME_PART}(?P<bare>[^\[\]\s]{{1,300}}?)/?{_LABEL_END}))"
+    rf"(?=\()(?!\([ \t]*{_SCHEME_PART}(?P=bare)/?[ \t]*\))",
+    re.IGNORECASE,
 )
 # What a piece may end with when more text may follow it: the start of a sequence above.
 _PARTIALS = frozenset(
@@ -77,12 +88,9 @@ _PARTIALS = frozenset(
 )
 _PARTIAL_MAX = max(map(len, _PARTIALS))
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_LABEL_MAX = 300
-_TARGET_MAX = 2048
-_TARGET_STOP = re.compile(r"[\s()<>]")
+_LABEL_MAX = 400  # more than the longest label _DECEPTIVE takes, with brackets and spaces
 _URLISH = re.compile(
-    r"[a-z][a-z0-9+.-]{0,30}://|mailto:|www\.|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?:[/:?#]|$)",
-    re.IGNORECASE,
+    rf"[a-z][a-z0-9+.-]{{0,30}}://|mailto:|www\.|{_DOMAIN}(?:[/:?#]|$)", re.IGNORECASE
 )
 _SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]{0,30}://|mailto:)?(?:www\.)?", re.IGNORECASE)
 
@@ -129,23 +137,14 @@ def _plain_markup(marker: re.Match[str]) -> str:
 # ------------------------------------------------------------------ mrkdwn and plain text
 
 
-def _mrkdwn_replacement(match: re.Match[str]) -> str:
-    found = match.group(0)
-    if found == "@":
-        return "@" + WORD_JOINER
-    return _ESCAPES.get(found, "")
-
-
-def _plain_replacement(match: re.Match[str]) -> str:
-    return "@" + WORD_JOINER if match.group(0) == "@" else ""
+def _escaped(text: str) -> str:
+    text = _STRAY.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub(WORD_JOINER, text)
 
 
 def for_mrkdwn(text: str) -> str:
     """``text`` for a mrkdwn field: escaped as Slack documents, the bot's own markup kept."""
-    return "".join(
-        _markup(marker) if marker else _MRKDWN.sub(_mrkdwn_replacement, part)
-        for part, marker in _pieces(text)
-    )
+    return "".join(_markup(marker) if marker else _escaped(part) for part, marker in _pieces(text))
 
 
 def for_plain(text: str) -> str:
@@ -155,7 +154,7 @@ def for_plain(text: str) -> str:
     render no markup.
     """
     return "".join(
-        _plain_markup(marker) if marker else _PLAIN.sub(_plain_replacement, part)
+        _plain_markup(marker) if marker else _BROADCAST.sub(WORD_JOINER, _STRAY.sub("", part))
         for part, marker in _pieces(text)
     )
 
@@ -171,8 +170,8 @@ def for_markdown(text: str) -> str:
             out.append(_markup(marker))
             continue
         for run, code in _code_runs(part):
-            pattern = _MD_ACTIVE if code else _MD_ACTIVE_PROSE
-            out.append(_markdown_window(run, start=0, end=len(run), pattern=pattern, more=False))
+            opener = _OPENER if code else _OPENER_PROSE
+            out.append(_markdown_window(run, start=0, end=len(run), opener=opener, more=False))
     return "".join(out)
 
 
@@ -184,7 +183,7 @@ def markdown_piece(text: str, *, start: int, end: int, more: bool = True) -> str
     word joiner at once, since the rest would arrive in the next piece. No bot markup here:
     streams carry model text.
     """
-    return _markdown_window(text, start=start, end=end, pattern=_MD_ACTIVE, more=more)
+    return _markdown_window(text, start=start, end=end, opener=_OPENER, more=more)
 
 
 def _code_runs(text: str) -> Iterator[tuple[str, bool]]:
@@ -210,55 +209,45 @@ def _closes(fence: str, marks: str, rest: str) -> bool:
 
 
 def _markdown_window(
-    text: str, *, start: int, end: int, pattern: re.Pattern[str], more: bool
+    text: str, *, start: int, end: int, opener: re.Pattern[str], more: bool
 ) -> str:
-    out: list[str] = []
-    done = start
-    targets = _TargetFinder(text)
-    for match in pattern.finditer(text, start):
-        at = match.start()
-        if at >= end:
-            break
-        found = match.group(0)
-        if found == "]" and not _deceptive_link(text, at, targets):
-            continue
-        if found in ("<", "@", "]"):
-            out.append(text[done : at + 1] + WORD_JOINER)
-        else:  # a stray marker character
-            out.append(text[done:at])
-        done = match.end()
-    tail = text[done:end]
-    if more and end == len(text):
-        tail = _guarded_tail(tail, text)
-    out.append(tail)
-    return "".join(out)
+    # Stray marker characters go first: removed later, they could join "<" and "!".
+    context = text[max(0, start - _LABEL_MAX) : start]
+    scan = context + _STRAY.sub("", text[start:end])
+    piece = _break_links(scan, offset=len(context))
+    piece = opener.sub(WORD_JOINER, piece)
+    if more or end < len(text):
+        piece = _guarded_tail(piece, scan)
+    return piece
 
 
-def _guarded_tail(tail: str, text: str) -> str:
-    """``tail`` (the verbatim end of ``text``) with a word joiner where the next piece could
-    complete a sequence: after a final "<", "@ever", … or a final "]" of an address label."""
-    for size in range(min(_PARTIAL_MAX, len(tail)), 0, -1):
-        if tail[-size:].lower() in _PARTIALS:
-            cut = len(tail) - size + 1
-            return tail[:cut] + WORD_JOINER + tail[cut:]
-    if tail.endswith("]") and _looks_like_url(_label(text, len(text) - 1)):
-        return tail + WORD_JOINER
-    return tail
+def _break_links(scan: str, *, offset: int) -> str:
+    """``scan[offset:]`` with a word joiner after the label of every deceptive link.
+
+    Splitting and joining run in C, so a text full of links costs no Python call per link.
+    """
+    parts = _DECEPTIVE.split(scan)  # text, label, address, text, label, address, …, text
+    del parts[2::3]
+    parts[1::2] = map(operator.add, parts[1::2], repeat(WORD_JOINER))
+    remaining = offset
+    for index, part in enumerate(parts):
+        size = len(part) - index % 2  # a label's joiner is not in ``scan``
+        if remaining < size:
+            return part[remaining:] + "".join(parts[index + 1 :])
+        remaining -= size
+    return ""
 
 
-class _TargetFinder:
-    """Where each link target ends; remembers the last answer, so a scan never re-reads text."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._stop = -1
-
-    def stop_after(self, index: int) -> int:
-        """Index of the first whitespace, parenthesis or angle bracket at or after ``index``."""
-        if self._stop < index:
-            found = _TARGET_STOP.search(self._text, index)
-            self._stop = found.start() if found else len(self._text)
-        return self._stop
+def _guarded_tail(piece: str, scan: str) -> str:
+    """``piece`` with a word joiner where the next piece could complete a sequence: after a
+    final "<", "@ever", … or a final "]" of a label that looks like an address."""
+    for size in range(min(_PARTIAL_MAX, len(piece)), 0, -1):
+        if piece[-size:].lower() in _PARTIALS:
+            cut = len(piece) - size + 1
+            return piece[:cut] + WORD_JOINER + piece[cut:]
+    if piece.endswith("]") and _looks_like_url(_label(scan, len(scan) - 1)):
+        return piece + WORD_JOINER
+    return piece
 
 
 def _label(text: str, close: int) -> str:
@@ -272,22 +261,6 @@ def _label(text: str, close: int) -> str:
 def _looks_like_url(label: str) -> bool:
     shown = label.strip().strip("*_~`")
     return bool(shown) and not any(ch.isspace() for ch in shown) and bool(_URLISH.match(shown))
-
-
-def _deceptive_link(text: str, close: int, targets: _TargetFinder) -> bool:
-    """Whether "](" at ``close`` ends a label that looks like an address other than the target.
-
-    A target that cannot be read simply (cut off, angle brackets, parentheses, a title)
-    counts as different: showing the Markdown as text is the safe side.
-    """
-    label = _label(text, close)
-    if not _looks_like_url(label):
-        return False
-    begin = close + 2
-    stop = targets.stop_after(begin)
-    if stop == begin or stop - begin > _TARGET_MAX or text[stop : stop + 1] != ")":
-        return True
-    return _comparable(text[begin:stop]) != _comparable(label.strip().strip("*_~`"))
 
 
 def _honest_label(label: str, url: str) -> str:
