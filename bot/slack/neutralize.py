@@ -21,8 +21,9 @@ random nonce and a strict grammar. The functions here turn genuine markers back 
 after escaping; marker characters in any other text are dropped, so text from outside can
 never forge one.
 
-Everything is linear in the length of the text: the patterns have no nested quantifiers,
-look-behinds are bounded and the scan for link targets never re-reads text.
+Everything is linear in the length of the text: insertions are zero-width matches of fixed
+look-arounds, a link label is at most a few hundred characters and matched atomically, and a
+stream piece looks back at most _LABEL_MAX characters.
 """
 
 from __future__ import annotations
