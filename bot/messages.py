@@ -1,6 +1,9 @@
 """The fixed texts the bot shows in Slack, in the user's language (Korean or English).
 
-Pure functions: the language is chosen from the user's own words.
+Pure functions: the language is chosen from the user's own words. Mentions and date tokens
+come from `_mention` and `_when` only: they mark the bot's own markup so that it survives the
+escaping every text gets on its way to Slack (bot/slack/neutralize.py), while the same
+characters in names, questions or answers are shown as typed.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from bot.slack.neutralize import trusted_date, trusted_mention
 from bot.types import OVER_FILE_LIMIT, OVER_TURN_LIMIT
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
@@ -87,7 +91,7 @@ def picked_channel_files(
     lines = []
     for name, user, ts in picks:
         when = _when(ts)
-        who = f"<@{user}>" if user else _pick(lang, "someone", "누군가")
+        who = _mention(user) if user else _pick(lang, "someone", "누군가")
         lines.append(
             _pick(
                 lang,
@@ -130,8 +134,8 @@ def failure(lang: str, message: str) -> str:
 def stopped(lang: str, user: str) -> str:
     return _pick(
         lang,
-        f"Stopped by <@{user}>. Nothing more will be posted for this question.",
-        f"<@{user}> 님이 분석을 중지했어요.",
+        f"Stopped by {_mention(user)}. Nothing more will be posted for this question.",
+        f"{_mention(user)} 님이 분석을 중지했어요.",
     )
 
 
@@ -157,15 +161,17 @@ def show_code_label(lang: str) -> str:
 
 def retrying(lang: str, user: str) -> str:
     return _pick(
-        lang, f"Trying again, as <@{user}> asked…", f"<@{user}> 님의 요청으로 다시 시도하는 중…"
+        lang,
+        f"Trying again, as {_mention(user)} asked…",
+        f"{_mention(user)} 님의 요청으로 다시 시도하는 중…",
     )
 
 
 def not_allowed_to_stop(lang: str, asker: str) -> str:
     return _pick(
         lang,
-        f"Only <@{asker}> (who asked) or an admin of this bot can stop this analysis.",
-        f"이 분석은 질문한 <@{asker}> 님이나 봇 관리자만 중지할 수 있어요.",
+        f"Only {_mention(asker)} (who asked) or an admin of this bot can stop this analysis.",
+        f"이 분석은 질문한 {_mention(asker)} 님이나 봇 관리자만 중지할 수 있어요.",
     )
 
 
@@ -230,7 +236,7 @@ def _when(ts: str) -> str:
     except ValueError:
         return ts
     fallback = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{seconds}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return trusted_date(seconds, fallback)
 
 
 def generated_files_withheld(lang: str, files: Sequence[tuple[str, str, int | None, int]]) -> str:
@@ -318,8 +324,8 @@ def question_too_long(lang: str, limit: int) -> str:
 def not_allowed_to_retry(lang: str, asker: str) -> str:
     return _pick(
         lang,
-        f"Only <@{asker}> (who asked) or an admin of this bot can retry this analysis.",
-        f"이 분석은 질문한 <@{asker}> 님이나 봇 관리자만 다시 시도할 수 있어요.",
+        f"Only {_mention(asker)} (who asked) or an admin of this bot can retry this analysis.",
+        f"이 분석은 질문한 {_mention(asker)} 님이나 봇 관리자만 다시 시도할 수 있어요.",
     )
 
 
@@ -343,3 +349,8 @@ def code_already_posted(lang: str, permalink: str | None) -> str:
         "The code for this answer is already posted above in this thread.",
         "이 답변의 코드는 이미 이 스레드 위쪽에 올라와 있어요.",
     )
+
+
+def _mention(user: str) -> str:
+    """A mention of a Slack user id; anything else (not an id) is shown as the text it is."""
+    return trusted_mention(user) or user

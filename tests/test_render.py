@@ -247,6 +247,15 @@ def test_table_cells_are_plain_text_and_never_empty() -> None:
     ]
 
 
+def test_tag_like_text_such_as_pandas_na_stays_visible() -> None:
+    table = md_table(["id", "score"], [["1", "<NA>"], ["2", "<b>x</b> <br> y"]])
+    [message] = slack_messages_for(table)
+    rows = [[cell["text"] for cell in row] for row in message.blocks[0]["rows"]]
+    assert rows[1:] == [["1", "<NA>"], ["2", "<b>x</b>   y"]]
+    assert "<NA>" in message.text
+    assert "<NA>" in plain_text_for("Missing values show as <NA>.")
+
+
 def test_korean_table_keeps_its_text() -> None:
     table = md_table(["지역", "매출액", "비고"], [["서울특별시", "1,234", "전년 대비 증가"]])
     [message] = slack_messages_for(table)

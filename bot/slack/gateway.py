@@ -3,13 +3,16 @@
 SDK failures become ``bot.errors.SlackProblem`` (raised ``from`` the SDK error). Cosmetic calls
 (the thread status, reactions) log and swallow their failures instead: a missing "is
 thinking…" line or emoji must never cost a user the answer.
+
+Every text leaves neutralised by the rules of its field (bot/slack/neutralize.py): message
+and comment text as mrkdwn, blocks by their types, status lines and titles as plain text.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackProblem
 from bot.slack.client import error_code, slack_errors
+from bot.slack.neutralize import blocks_for_slack, for_mrkdwn, for_plain
 from bot.slack.stream import AnswerStream
 from bot.slack.upload import send_upload_body
 from bot.types import SlackFile
@@ -132,9 +136,9 @@ class SlackGateway:
             await self._client.assistant_threads_setStatus(
                 channel_id=channel,
                 thread_ts=thread_ts,
-                status=status,
+                status=for_plain(status),
                 # Slack takes at most 10 loading messages of 1 to 50 characters each.
-                loading_messages=[m[:50] for m in loading_messages if m][:10] or None,
+                loading_messages=[for_plain(m)[:50] for m in loading_messages if m][:10] or None,
             )
         except Exception as exc:  # a status line is cosmetic
             log.warning(
@@ -183,8 +187,8 @@ class SlackGateway:
             resp = await self._client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
-                text=text,
-                blocks=[dict(b) for b in blocks] or None,
+                text=for_mrkdwn(text),
+                blocks=blocks_for_slack(blocks) or None,
             )
         return str(resp["ts"])
 
@@ -194,7 +198,7 @@ class SlackGateway:
         """Replace the text and blocks of one of the bot's messages."""
         with slack_errors("chat.update"):
             await self._client.chat_update(
-                channel=channel, ts=ts, text=text, blocks=[dict(b) for b in blocks]
+                channel=channel, ts=ts, text=for_mrkdwn(text), blocks=blocks_for_slack(blocks)
             )
 
     async def post_ephemeral(
@@ -203,7 +207,7 @@ class SlackGateway:
         """Show ``text`` to ``user`` only."""
         with slack_errors("chat.postEphemeral"):
             await self._client.chat_postEphemeral(
-                channel=channel, user=user, text=text, thread_ts=thread_ts
+                channel=channel, user=user, text=for_mrkdwn(text), thread_ts=thread_ts
             )
 
     async def delete_message(self, *, channel: str, ts: str) -> None:
@@ -315,6 +319,9 @@ class SlackGateway:
         FILES_PER_MESSAGE files, which shares them in one message. ``initial_comment`` goes on
         the first message only.
         """
+        # Titles and alt text are shown as typed; the comment is mrkdwn (bot/slack/neutralize).
+        files = [_shown_as_typed(f) for f in files]
+        initial_comment = for_mrkdwn(initial_comment) if initial_comment else None
         ids: list[str] = []
         for start in range(0, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]
@@ -345,3 +352,11 @@ class SlackGateway:
             proxy=self._client.proxy,
         )
         return str(resp["file_id"])
+
+
+def _shown_as_typed(file: OutgoingFile) -> OutgoingFile:
+    return replace(
+        file,
+        title=for_plain(file.title or file.name),
+        alt_text=for_plain(file.alt_text) if file.alt_text else None,
+    )

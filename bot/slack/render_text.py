@@ -64,7 +64,8 @@ def truncate(text: str, limit: int) -> str:
 
 
 def inline_text(tokens: Sequence[Token] | None, *, keep_urls: bool, br: str = "\n") -> str:
-    """Plain text of inline tokens: emphasis dropped, code spans kept, images as their alt text.
+    """Plain text of inline tokens: emphasis dropped, code spans and tag-like text kept, images
+    as their alt text.
 
     With ``keep_urls`` a link whose text differs from its target becomes "text (url)", so a
     table cell rendered as plain text keeps the address it pointed to.
@@ -79,7 +80,9 @@ def inline_text(tokens: Sequence[Token] | None, *, keep_urls: bool, br: str = "\
         elif token.type == "image":
             out.append(inline_text(token.children, keep_urls=keep_urls, br=br))
         elif token.type == "html_inline":
-            out.append(br if _BR.fullmatch(token.content.strip()) else "")
+            # Slack renders no HTML, so a tag-like text such as pandas' "<NA>" is shown as
+            # typed; only <br> means something (a line break).
+            out.append(br if _BR.fullmatch(token.content.strip()) else token.content)
         elif token.type == "link_open":
             hrefs.append((str(token.attrs.get("href", "")), len(out)))
         elif token.type == "link_close" and hrefs:

@@ -11,6 +11,10 @@ Where streaming is unavailable (startStream refused, or a channel without a reci
 stream dies mid-way (appendStream/stopStream refused, e.g. ``message_not_in_streaming_state``),
 the same message continues as chat.postMessage + throttled chat.update. The full text is kept
 here, so no text is lost whichever way the answer travels.
+
+Every text leaves through bot.slack.neutralize, by the rules of its field: streamed text and
+task titles as markdown (each piece knowing the text before it, so no sequence is assembled
+across two pieces), message text as mrkdwn, blocks by their own types.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from slack_sdk.models.messages.chunk import MarkdownTextChunk, TaskUpdateChunk
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.client import error_code, problem_for
+from bot.slack.neutralize import blocks_for_slack, for_markdown, for_mrkdwn, markdown_piece
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +113,7 @@ class AnswerStream:
             if self._closed:
                 return
             self._tasks[id] = (title, status)
-            chunk = TaskUpdateChunk(id=id, title=title, status=status)
+            chunk = _task_chunk(id, title, status)
             if self.streaming:
                 await self._send_stream(extra=[chunk])
             else:
@@ -182,11 +187,12 @@ class AnswerStream:
 
     async def _send_stream(self, *, extra: list[TaskUpdateChunk]) -> None:
         """Send unsent text (up to the preview cap) plus ``extra`` chunks; degrade on error."""
-        room = max(0, STREAM_PREVIEW_CHARS - self._streamed)
-        pending = self._text[self._streamed : self._streamed + room]
+        end = min(len(self._text), max(self._streamed, STREAM_PREVIEW_CHARS))
+        pending = self._text[self._streamed : end]
         chunks: list[TaskUpdateChunk | MarkdownTextChunk] = []
         if pending:
-            chunks.append(MarkdownTextChunk(text=pending))
+            piece = markdown_piece(self._text, start=self._streamed, end=end)
+            chunks.append(MarkdownTextChunk(text=piece))
         chunks.extend(extra)
         if not chunks:
             return
@@ -227,13 +233,14 @@ class AnswerStream:
         if self._mode != "stream" or self.ts is None:
             return False
         chunks: list[TaskUpdateChunk | MarkdownTextChunk] = [
-            TaskUpdateChunk(id=task_id, title=title, status=status)
+            _task_chunk(task_id, title, status)
             for task_id, (title, old) in self._tasks.items()
             if old not in ("complete", "error")
         ]
         if closing_text is not None:
-            pending = self._text[self._streamed : STREAM_PREVIEW_CHARS]
-            chunks.append(MarkdownTextChunk(text=f"{pending}\n\n{closing_text}"))
+            end = min(len(self._text), max(self._streamed, STREAM_PREVIEW_CHARS))
+            pending = markdown_piece(self._text, start=self._streamed, end=end, more=False)
+            chunks.append(MarkdownTextChunk(text=f"{pending}\n\n{for_markdown(closing_text)}"))
         try:
             await self._client.chat_stopStream(
                 channel=self._channel, ts=self.ts, chunks=chunks or None
@@ -262,7 +269,7 @@ class AnswerStream:
         """Post or update the fallback message with the text so far. Never raises."""
         if not force and self._clock() - self._last_sent < self._update_interval_s:
             return
-        text = self._preview(UPDATE_PREVIEW_CHARS)
+        text = for_mrkdwn(self._preview(UPDATE_PREVIEW_CHARS))
         if not text:
             return
         self._last_sent = self._clock()
@@ -293,7 +300,10 @@ class AnswerStream:
         if ts is not None:
             try:
                 await self._client.chat_update(
-                    channel=self._channel, ts=ts, text=text, blocks=[dict(b) for b in blocks]
+                    channel=self._channel,
+                    ts=ts,
+                    text=for_mrkdwn(text),
+                    blocks=blocks_for_slack(blocks),
                 )
                 return ts
             except _FAILURES as exc:
@@ -316,11 +326,15 @@ class AnswerStream:
             resp = await self._client.chat_postMessage(
                 channel=self._channel,
                 thread_ts=self._thread_ts,
-                text=text,
-                blocks=[dict(b) for b in blocks] or None,
+                text=for_mrkdwn(text),
+                blocks=blocks_for_slack(blocks) or None,
             )
         except SlackApiError:
             raise
         except _FAILURES as exc:
             raise problem_for("chat.postMessage", exc) from exc
         return str(resp["ts"])
+
+
+def _task_chunk(task_id: str, title: str, status: str) -> TaskUpdateChunk:
+    return TaskUpdateChunk(id=task_id, title=for_markdown(title), status=status)
