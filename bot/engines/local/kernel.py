@@ -37,6 +37,7 @@ from bot.engines.local.limits import (
     limit_from_error,
     limit_from_exit,
 )
+from bot.engines.local.procs import descendants, pid_namespaces, wait_until_gone
 from bot.engines.local.sandbox import (
     FONT_INSIDE,
     MOUNT_DATA,
@@ -167,10 +168,13 @@ class Kernel:
             self._client.stop_channels()
             self._client = None
         if self._process is not None:
+            spaces = pid_namespaces(descendants(self._process.pid))
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
             await asyncio.to_thread(self._process.wait)
             self._process = None
+            if not await wait_until_gone(spaces):
+                log.warning("processes of a stopped local kernel are still exiting")
         if self._ipc_dir is not None:
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
             self._ipc_dir = None
