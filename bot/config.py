@@ -177,6 +177,47 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "10",
         "Questions one person may have waiting; beyond this a question is refused (0: no limit).",
     ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_SANDBOX",
+        "bwrap",
+        "How the local engine confines analysis code: `bwrap` (bubblewrap, required on PATH) or "
+        "`none` (unconfined; every kernel start logs a warning).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_UID",
+        "65534",
+        "Unprivileged uid and gid the local engine's kernels run as when the bot runs as root.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_IDLE_MINUTES",
+        "20",
+        "A thread's kernel idle this long is shut down; the next question starts a fresh one "
+        "with the thread's files back.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_CELL_TIMEOUT_S",
+        "120",
+        "Wall time one code cell may run in the local engine before it is interrupted and the "
+        "kernel restarted.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_MEMORY_MB",
+        "2048",
+        "Memory (address space) of one local kernel, in MB.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_DISK_MB",
+        "1024",
+        "Most data one thread's /mnt/data may hold in the local engine, in MB (checked after "
+        "each cell; also the largest single file).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_MAX_KERNELS",
+        "",
+        "Most local kernels at once (empty: half the machine's memory divided by "
+        "`INSIGHTBOT_LOCAL_MEMORY_MB`, at least 1); beyond it the least recently used idle "
+        "kernel is shut down, or the question waits.",
+    ),
 )
 
 
@@ -209,6 +250,13 @@ class Settings:
     max_output_turn_bytes: int = 300 * 1024 * 1024
     user_max_running: int = 3
     user_max_waiting: int = 10
+    local_sandbox: str = "bwrap"
+    local_uid: int = 65534
+    local_idle_s: float = 20 * 60.0
+    local_cell_timeout_s: float = 120.0
+    local_memory_bytes: int = 2048 * 1024 * 1024
+    local_disk_bytes: int = 1024 * 1024 * 1024
+    local_max_kernels: int | None = None
 
     def secret_values(self) -> list[str]:
         """The revealed value of every secret setting (for masking them in logs and errors)."""
@@ -375,6 +423,13 @@ def _url(env: str, raw: str) -> str:
     return value
 
 
+def _sandbox_kind(env: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("bwrap", "none"):
+        raise ConfigError(f"{env} must be bwrap or none, got {raw!r}.")
+    return value
+
+
 def _secret(_env: str, raw: str) -> Secret | None:
     return Secret(raw.strip()) if raw.strip() else None
 
@@ -419,6 +474,19 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     ),
     "INSIGHTBOT_USER_MAX_RUNNING": ("user_max_running", _non_negative_int),
     "INSIGHTBOT_USER_MAX_WAITING": ("user_max_waiting", _non_negative_int),
+    "INSIGHTBOT_LOCAL_SANDBOX": ("local_sandbox", _sandbox_kind),
+    "INSIGHTBOT_LOCAL_UID": ("local_uid", _positive_int),
+    "INSIGHTBOT_LOCAL_IDLE_MINUTES": ("local_idle_s", lambda e, r: _positive_float(e, r) * 60),
+    "INSIGHTBOT_LOCAL_CELL_TIMEOUT_S": ("local_cell_timeout_s", _positive_float),
+    "INSIGHTBOT_LOCAL_MEMORY_MB": (
+        "local_memory_bytes",
+        lambda e, r: _positive_int(e, r) * 1024 * 1024,
+    ),
+    "INSIGHTBOT_LOCAL_DISK_MB": (
+        "local_disk_bytes",
+        lambda e, r: _positive_int(e, r) * 1024 * 1024,
+    ),
+    "INSIGHTBOT_LOCAL_MAX_KERNELS": ("local_max_kernels", _positive_int),
 }
 
 

@@ -354,3 +354,31 @@ def code_already_posted(lang: str, permalink: str | None) -> str:
 def _mention(user: str) -> str:
     """A mention of a Slack user id; anything else (not an id) is shown as the text it is."""
     return trusted_mention(user) or user
+
+
+def local_limit(lang: str, limit: str) -> str:
+    """Why the local engine stopped a piece of analysis code (``limit``: a name from
+    bot/engines/local/limits.py); the sandbox was restarted with the thread's files."""
+    words = {
+        "time": (
+            "it ran longer than the time allowed for one step",
+            "한 단계에 허용된 시간을 넘겼어요",
+        ),
+        "memory": ("it needed more memory than allowed", "허용된 메모리보다 많이 필요했어요"),
+        "processes": ("it started too many processes", "프로세스를 너무 많이 만들었어요"),
+        "file_size": ("it wrote a file larger than allowed", "허용된 크기보다 큰 파일을 썼어요"),
+        "disk": ("its files took more space than allowed", "파일이 허용된 공간보다 커졌어요"),
+        "cpu": ("it used up the processor time allowed", "허용된 처리 시간을 다 썼어요"),
+        "crash": (
+            "the Python process stopped unexpectedly",
+            "파이썬 프로세스가 예기치 않게 멈췄어요",
+        ),
+    }
+    en, ko = words.get(limit, words["crash"])
+    return _pick(
+        lang,
+        f"I stopped the analysis code because {en}. The workspace was restarted with your "
+        "files; anything computed before is gone.",
+        f"분석 코드를 멈췄어요: {ko}. 작업 공간을 파일과 함께 다시 시작했어요. 앞서 계산한 내용은 "
+        "사라졌어요.",
+    )
