@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.slack.file_hosts import is_remote_file
 from bot.types import IncomingMessage, SlackFile, ThreadKey
 from handlers.manifest_facts import BOT_SCOPES, EVENT_TYPES_HANDLED, SUBSCRIBED_EVENTS
 
@@ -444,7 +445,9 @@ def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
     size = raw.get("size")
     created = raw.get("created")
     name = raw.get("name") or raw.get("title") or raw["id"]
-    url = _str_or_none(raw.get("url_private_download"))
+    # A remote file's URLs point at some other site: keep none (it is refused by name later).
+    remote = is_remote_file(raw)
+    url = None if remote else _str_or_none(raw.get("url_private_download"))
     return SlackFile(
         id=str(raw["id"]),
         name=unicodedata.normalize("NFC", str(name)),
@@ -453,11 +456,15 @@ def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
         filetype=str(raw.get("filetype") or ""),
         url_private_download=url,
         # A Slack Connect stub (or an app_mention's bare {"id"}) lacks the URL: files.info has it.
-        needs_info=raw.get("mode") == "file_access"
-        or raw.get("file_access") == "check_file_info"
-        or url is None,
+        needs_info=not remote
+        and (
+            raw.get("mode") == "file_access"
+            or raw.get("file_access") == "check_file_info"
+            or url is None
+        ),
         user=_str_or_none(raw.get("user")),
         created=float(created) if isinstance(created, int | float) and created > 0 else None,
+        is_remote=remote,
     )
 
 

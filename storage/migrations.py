@@ -144,3 +144,11 @@ def m001_initial_schema(db: Database) -> None:
         not_null=["key", "expires_at", "created_at"],
     )
     db.table("events").create_index(["expires_at"])
+
+
+@migrations()
+def m002_remote_files(db: Database) -> None:
+    # Links to files stored outside Slack (Google Drive, …) are remembered as such, so that a
+    # remembered one is refused again without asking Slack (and never downloaded).
+    db.table("files").add_column("is_remote", int, not_null_default=0)
+    db.table("channel_files").add_column("is_remote", int, not_null_default=0)
