@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from sqlite_utils import Database
 
 from bot.config import Settings, load_settings
 from bot.errors import FileUnavailable
@@ -25,6 +27,7 @@ from bot.slack.gateway import translate_file
 from bot.types import SlackFile
 from handlers.parse import slack_files_for
 from storage import open_store
+from storage.migrations import migrations
 from storage.records import FileRecord
 from tests.fakes.foreign_host import ForeignHost
 from tests.fakes.slack_payloads import as_app_mention
@@ -357,3 +360,23 @@ async def test_a_file_once_seen_as_remote_stays_remote_in_storage(tmp_path: Path
         await store.close()
 
     assert stored.is_remote
+
+
+async def test_a_database_from_before_remote_files_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_remote_files")
+    row = {"thread_key": "T:C:1", "slack_file_id": "F1", "name": "a.csv"}
+    old["files"].insert({**row, "mimetype": "text/csv", "filetype": "csv"})
+    old.close()
+
+    store = await open_store(path)
+    try:
+        [before] = await store.thread_files("T:C:1")
+        await store.save_file(replace(before, is_remote=True))
+        [after] = await store.thread_files("T:C:1")
+    finally:
+        await store.close()
+
+    assert (before.name, before.is_remote) == ("a.csv", False)
+    assert after.is_remote
