@@ -15,6 +15,7 @@ from bot.engines.base import Engine
 from bot.engines.openai_engine import build_engine
 from bot.services import Services
 from bot.slack.client import build_web_client
+from bot.slack.file_hosts import FileHostPolicy
 from bot.slack.gateway import SlackGateway
 from storage import open_store
 
@@ -42,6 +43,7 @@ async def open_services(
             http=http,
             workdir=workdir,
             bot_token=token,
+            file_hosts=FileHostPolicy.from_settings(settings),
         )
     finally:
         await http.close()

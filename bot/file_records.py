@@ -64,6 +64,7 @@ def file_record_for(
         shared_by=shared_by,
         shared_ts=shared_ts,
         created_at=time.time(),
+        is_remote=file.is_remote,
     )
 
 
@@ -83,6 +84,7 @@ def channel_file_record_for(
         shared_by=shared_by,
         shared_ts=thread.thread_ts,
         expires_at=expires_at,
+        is_remote=file.is_remote,
     )
 
 
@@ -95,4 +97,5 @@ def slack_file_of(record: FileRecord | ChannelFileRecord) -> SlackFile:
         mimetype=record.mimetype,
         filetype=record.filetype,
         url_private_download=record.url_private_download,
+        is_remote=record.is_remote,
     )

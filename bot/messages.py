@@ -382,3 +382,25 @@ def local_limit(lang: str, limit: str) -> str:
         f"분석 코드를 멈췄어요: {ko}. 작업 공간을 파일과 함께 다시 시작했어요. 앞서 계산한 내용은 "
         "사라졌어요.",
     )
+
+
+def remote_file(lang: str, name: str) -> str:
+    """A file refused because it is only a link (Google Drive, Dropbox, …), never downloaded."""
+    return _pick(
+        lang,
+        f"{name} is a link to a file stored outside Slack (for example in Google Drive), so I "
+        "cannot open it; upload the file itself to this thread and ask again.",
+        f"{name} 파일은 Slack 밖(예: Google Drive)에 저장된 파일의 링크라서 열 수 없어요. "
+        "파일 자체를 이 스레드에 올리고 다시 물어봐 주세요.",
+    )
+
+
+def file_not_on_slack(lang: str, name: str) -> str:
+    """A file refused because its download link is not on Slack's file servers."""
+    return _pick(
+        lang,
+        f"I did not download {name}: its link is not on Slack's file servers. Upload the file "
+        "itself to this thread and ask again.",
+        f"{name} 파일은 링크가 Slack 파일 서버를 가리키지 않아서 내려받지 않았어요. "
+        "파일 자체를 이 스레드에 올리고 다시 물어봐 주세요.",
+    )

@@ -9,6 +9,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.slack.file_hosts import FileHostPolicy
 from bot.slack.gateway import SlackGateway
 from storage import Store
 
@@ -22,3 +23,4 @@ class Services:
     http: aiohttp.ClientSession  # for file downloads from Slack
     workdir: Path  # temporary files live here while they travel to the engine
     bot_token: str
+    file_hosts: FileHostPolicy  # where bot_token may be sent for file downloads

@@ -148,7 +148,7 @@ async def _answer(state: TurnState) -> None:
     limit = services.settings.max_files_per_thread
     # Chosen before any download: files beyond the limit are never fetched.
     chosen, left_out = files_for_turn(collected.records, message=message, limit=limit)
-    uploaded, problems = await upload_turn_files(services=services, records=chosen)
+    uploaded, problems = await upload_turn_files(services=services, records=chosen, lang=lang)
     notices = list(collected.notices)
     if problems:
         notices.append(messages.file_problems(lang, problems))

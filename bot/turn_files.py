@@ -16,7 +16,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import messages
@@ -29,7 +29,7 @@ from bot.file_records import (
 )
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
 from bot.services import Services
-from bot.slack.download import download_file
+from bot.slack.download import download_file, refuse_remote
 from bot.types import IncomingMessage, LocalFile, SlackFile, UploadedFile
 from storage.records import ChannelFileRecord, FileRecord
 
@@ -129,28 +129,36 @@ async def collect_turn_files(
 
 
 async def upload_turn_files(
-    *, services: Services, records: Sequence[FileRecord]
+    *, services: Services, records: Sequence[FileRecord], lang: str = "en"
 ) -> tuple[list[UploadedFile], list[str]]:
     """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
 
-    Returns the usable files (oldest first) and one message per refused file.
+    Returns the usable files (oldest first) and one message per refused file (in ``lang``
+    where the message is new).
     """
     uploaded: list[UploadedFile] = []
     problems: list[str] = []
     for record in records:
         try:
-            uploaded.append(await _uploaded_file_for(services=services, record=record))
+            uploaded.append(await _uploaded_file_for(services=services, record=record, lang=lang))
         except FileProblem as problem:
             log.info("file refused: %s", problem.detail or problem.user_message)
             problems.append(problem.user_message)
     return uploaded, problems
 
 
-async def _uploaded_file_for(*, services: Services, record: FileRecord) -> UploadedFile:
+async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: str) -> UploadedFile:
+    # A remembered link to a file outside Slack is refused without asking Slack again; one
+    # that files.info reveals (a Slack Connect stub, an old record) is refused just the same.
+    if record.is_remote:
+        refuse_remote(slack_file_of(record), lang=lang)
     cached = uploaded_from_record(record)
     if cached is not None:
         return cached
     slack_file = await _resolved_slack_file(services=services, record=record)
+    if slack_file.is_remote:
+        await services.store.save_file(replace(record, name=slack_file.name, is_remote=True))
+        refuse_remote(slack_file, lang=lang)
     kind = kind_for(
         name=slack_file.name, mimetype=slack_file.mimetype, filetype=slack_file.filetype
     )
@@ -167,6 +175,8 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
             token=services.bot_token,
             dest_dir=Path(scratch),
             max_bytes=services.settings.max_file_bytes,
+            hosts=services.file_hosts,
+            lang=lang,
         )
         # Reading the head and hashing the whole file take real time: keep them off the loop.
         facts = await asyncio.to_thread(
@@ -187,10 +197,13 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
 
 
 async def _resolved_slack_file(*, services: Services, record: FileRecord) -> SlackFile:
-    """The file with a download URL: Slack Connect stubs and old records ask files.info."""
+    """The file with a download URL (Slack Connect stubs and old records ask files.info), or
+    the remote file that files.info reveals, to be refused."""
     if record.url_private_download:
         return slack_file_of(record)
     info = await services.slack.file_info(record.slack_file_id)
+    if info is not None and info.is_remote:
+        return info
     if info is None or not info.url_private_download:
         raise FileUnavailable(
             f"*{record.name or record.slack_file_id}* was deleted or is no longer visible to me. "

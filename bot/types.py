@@ -261,6 +261,8 @@ class SlackFile:
     needs_info: bool = False  # a Slack Connect stub (file_access: check_file_info)
     user: str | None = None
     created: float | None = None
+    # A link to a file stored outside Slack (Google Drive, …): never downloaded, and no URL kept.
+    is_remote: bool = False
 
 
 @dataclass(frozen=True)

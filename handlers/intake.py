@@ -63,7 +63,12 @@ async def _take(
         # A reply without a mention counts only in a thread the bot has answered.
         thread = await services.store.get_thread(reply_thread.as_str())
         answered = thread is not None and thread.bot_answered
-    message = incoming_message_for(body=body, bot_user_id=bot_user_id, answered_thread=answered)
+    message = incoming_message_for(
+        body=body,
+        bot_user_id=bot_user_id,
+        answered_thread=answered,
+        max_chars=services.settings.max_question_chars,
+    )
     if message is None:
         top_level = channel_file_share_for(body=body, bot_user_id=bot_user_id)
         share = top_level or thread_file_share_for(body=body, bot_user_id=bot_user_id)

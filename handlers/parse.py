@@ -19,12 +19,14 @@ IncomingMessage, so the intake deduplicates them on (team, channel, ts).
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.slack.file_hosts import is_remote_file
 from bot.types import IncomingMessage, SlackFile, ThreadKey
 from handlers.manifest_facts import BOT_SCOPES, EVENT_TYPES_HANDLED, SUBSCRIBED_EVENTS
 
@@ -56,16 +58,38 @@ DATA_EXTENSIONS: tuple[str, ...] = (
     "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "parquet",
     "png", "jpg", "jpeg", "gif", "webp",
 )  # fmt: skip
-_EXT = "|".join(sorted(DATA_EXTENSIONS, key=len, reverse=True))
+
+
+def _caseless(word: str) -> str:
+    """``csv`` → ``[cC][sS][vV]``: explicit classes, because re.IGNORECASE makes every
+    pattern here about seven times slower. ``ſ`` matches ``s`` as re.IGNORECASE has it."""
+    return "".join(f"[{c.lower()}{c.upper()}{'ſ' if c.lower() == 's' else ''}]" for c in word)
+
+
+_EXT = "|".join(_caseless(e) for e in sorted(DATA_EXTENSIONS, key=len, reverse=True))
 # A name is quoted ("Q1 sales.xlsx", `a.csv`, 「매출.xlsx」) or a run without spaces; it ends at
 # anything but a letter/digit of the Latin script, so Korean particles may follow: 매출.xlsx로.
-_QUOTED_NAME = re.compile(
-    rf"[\"'`“‘「『]([^\"'`”’」』\n]+?\.(?:{_EXT}))[\"'`”’」』]", re.IGNORECASE
-)
+# Every pattern below is applied so that the whole scan stays linear in the text's length: no
+# pattern is retried from each position of a long run (one message of 20,000 characters like
+# ``a.a.a.…`` once froze the event loop for 17 s).
+_OPEN_QUOTES = "\"'`“‘「『"
+_CLOSE_QUOTES = "\"'`”’」』"
+_OPEN_QUOTE = re.compile(f"[{_OPEN_QUOTES}]")
+# The last character that ends quoted text (a closing quote or a line break) in a range.
+_LAST_QUOTE_STOP = re.compile(f"(?s:.*)[{_CLOSE_QUOTES}\n]")
+# ".csv" right before a closing quote: the only place a quoted name can end.
+_QUOTED_TAIL = re.compile(rf"\.(?:{_EXT})[{_CLOSE_QUOTES}]")
+_NAME_CHAR = r"[^\s\"'`()\[\]{}<>“”‘’「」『』,;:/\\|]"
+_LATIN = "A-Za-z0-9\u0130\u0131\u017f\u212a"  # what [A-Za-z0-9] matches ignoring case
+# A run of name characters from its first one (the lookbehind rejects every later start in
+# O(1)), up to its rightmost ".csv" that no Latin letter, digit or further extension follows.
 _PLAIN_NAME = re.compile(
-    rf"([^\s\"'`()\[\]{{}}<>“”‘’「」『』,;:/\\|]+\.(?:{_EXT}))(?![A-Za-z0-9_-]|\.[A-Za-z0-9])",
-    re.IGNORECASE,
+    rf"(?<!{_NAME_CHAR}){_NAME_CHAR}+\.(?:{_EXT})(?![{_LATIN}_-]|\.[{_LATIN}])"
 )
+# File names are looked for only near the start of a question.
+NAME_SCAN_CHARS = 4000
+_MARKER = "\x00"  # stands for the bot's own mention while the text is tidied
+_SPACE_OR_TAB = " \t"
 
 
 @dataclass(frozen=True)
@@ -83,20 +107,28 @@ class ActionRequest:
 
 
 def incoming_message_for(
-    *, body: Mapping[str, Any], bot_user_id: str, answered_thread: bool | None = None
+    *,
+    body: Mapping[str, Any],
+    bot_user_id: str,
+    answered_thread: bool | None = None,
+    max_chars: int | None = None,
 ) -> IncomingMessage | None:
     """The message the bot should answer in this Events API payload, or None.
 
     ``answered_thread`` says whether the bot has answered the thread this event replies in;
     it matters only where ``unmentioned_reply_thread_for`` returns a key (None counts as no).
+    With ``max_chars``, only the first ``max_chars + 1`` characters of the text are read (so
+    a longer question still shows as too long); file names only in the first NAME_SCAN_CHARS.
     """
     event = _person_message(body, bot_user_id)
     if event is None:
         return None
     team = _team_of(body, event)
-    channel, ts, text = event["channel"], event["ts"], event.get("text") or ""
+    channel, ts, text = event["channel"], event["ts"], _text_of(event)
+    mentioned = _mentions_bot(text, bot_user_id)  # plain searches: the whole text is fine
+    if max_chars is not None:
+        text = text[: max_chars + 1]
     channel_type = _channel_type_of(event)
-    mentioned = _mentions_bot(text, bot_user_id)
     if event["type"] == "message" and channel_type != "im" and not mentioned:
         if _thread_ts_of(event) == ts or not answered_thread:
             return None
@@ -112,7 +144,7 @@ def incoming_message_for(
         channel_type=channel_type,
         is_mention=event["type"] == "app_mention" or mentioned,
         event_id=_str_or_none(body.get("event_id")),
-        named_files=file_mention_names(question),
+        named_files=file_mention_names(question[:NAME_SCAN_CHARS]),
     )
 
 
@@ -126,7 +158,7 @@ def unmentioned_reply_thread_for(*, body: Mapping[str, Any], bot_user_id: str) -
     if event is None or event["type"] != "message" or _channel_type_of(event) == "im":
         return None
     thread_ts = _thread_ts_of(event)
-    if thread_ts == event["ts"] or _mentions_bot(event.get("text") or "", bot_user_id):
+    if thread_ts == event["ts"] or _mentions_bot(_text_of(event), bot_user_id):
         return None
     return ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=thread_ts)
 
@@ -192,24 +224,21 @@ def readable_text(text: str, *, bot_user_id: str | None = None) -> str:
 
     Decodes ``&lt; &gt; &amp;``, turns ``<https://x|label>`` into ``label (https://x)``,
     ``<@U1|ann>`` into ``@ann``, ``<#C1|general>`` into ``#general`` and ``<!here>`` into
-    ``@here``; tidies spaces, keeps line breaks, and normalises to NFC.
+    ``@here``; tidies spaces, keeps line breaks, and normalises to NFC. Linear time.
     """
-    marker = "\x00"
-    text = text.replace(marker, "")
+    text = text.replace(_MARKER, "")
     pieces: list[str] = []
     done = 0
     for match in _ENTITY.finditer(text):
         pieces.append(_unescape(text[done : match.start()]))
         target, _, label = match.group(1).partition("|")
         if bot_user_id and target == f"@{bot_user_id}":
-            pieces.append(marker)
+            pieces.append(_MARKER)
         else:
             pieces.append(_render_entity(target, _unescape(label)))
         done = match.end()
     pieces.append(_unescape(text[done:]))
-    rendered = "".join(pieces)
-    rendered = re.sub(rf"[ \t]*{marker}(?=[.!?])", "", rendered)
-    rendered = re.sub(rf"[ \t]*{marker}[,:]?[ \t]*", " ", rendered)
+    rendered = _without_markers("".join(pieces))
     rendered = rendered.replace("\u00a0", " ")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in rendered.split("\n")]
     tidy = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
@@ -220,20 +249,77 @@ def file_mention_names(text: str) -> tuple[str, ...]:
     """File names with a data extension that the question names, in order, without repeats.
 
     ``"use sales_2024.csv"`` → ``("sales_2024.csv",)``; ``"매출.xlsx로 해줘"`` → ``("매출.xlsx",)``.
+    Linear time: the text is cut into runs once and only the ends of each run are checked.
     """
     text = unicodedata.normalize("NFC", text)
     found: dict[str, tuple[int, str]] = {}  # casefolded name -> (position, name as written)
-    quoted: list[tuple[int, int]] = []
-    for match in _QUOTED_NAME.finditer(text):
-        quoted.append(match.span())
-        found.setdefault(
-            match.group(1).strip().casefold(), (match.start(1), match.group(1).strip())
-        )
+    quoted = _quoted_names(text)
+    for start, _, name in quoted:
+        found.setdefault(name.casefold(), (start, name))
+    quoted_starts = [start - 1 for start, _, _ in quoted]  # where each opening quote is
     for match in _PLAIN_NAME.finditer(text):
-        if any(start <= match.start(1) < end for start, end in quoted):
+        name = match.group()
+        key = name.casefold()
+        if key in found:
             continue
-        found.setdefault(match.group(1).casefold(), (match.start(1), match.group(1)))
+        # A name inside quotes was taken whole above ("Q1 sales.xlsx", not "sales.xlsx").
+        start = match.start()
+        inside = bisect.bisect_right(quoted_starts, start) - 1
+        if inside >= 0 and start < quoted[inside][1]:
+            continue
+        found[key] = (start, name)
     return tuple(name for _, name in sorted(found.values()))
+
+
+def _quoted_names(text: str) -> list[tuple[int, int, str]]:
+    """Names in quotes, as (start of the name, end of the closing quote, name), in order.
+
+    Quoted text runs from an opening quote to the first closing quote or line break; it names
+    a file when it ends with a data extension right before that closing quote. Only text
+    ending like that is looked at, from its first opening quote, so the scan is linear.
+    """
+    names: list[tuple[int, int, str]] = []
+    resume = 0  # a closing quote that ended a name cannot open the next one
+    for tail in _QUOTED_TAIL.finditer(text):
+        dot, close = tail.start(), tail.end() - 1
+        last_stop = _LAST_QUOTE_STOP.match(text, resume, dot)
+        start = last_stop.end() - 1 if last_stop else resume
+        opening = _OPEN_QUOTE.search(text, start, dot - 1) if dot - 1 > start else None
+        if opening is None:  # nothing before ".csv" (or no opening quote): not a name
+            resume = max(resume, close)
+            continue
+        name = text[opening.end() : close].strip()
+        names.append((opening.end(), close + 1, name))
+        resume = close + 1
+    return names
+
+
+def _without_markers(text: str) -> str:
+    """``text`` with each bot-mention marker and the spaces around it tidied, in one pass.
+
+    Before ``.``/``!``/``?`` the marker and the spaces or tabs before it go ("thanks @bot!"
+    → "thanks!"); elsewhere the marker, the spaces or tabs around it and one ``,``/``:``
+    right after it become one space ("@bot: sum" → " sum").
+    """
+    if _MARKER not in text:
+        return text
+    pieces = text.split(_MARKER)
+    joined: list[str] = [pieces[0]]
+    for piece in pieces[1:]:
+        if piece[:1] in (".", "!", "?"):
+            joined[-1] = joined[-1].rstrip(_SPACE_OR_TAB)
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    out: list[str] = [joined[0].rstrip(_SPACE_OR_TAB) if len(joined) > 1 else joined[0]]
+    for index, piece in enumerate(joined[1:], start=1):
+        if piece[:1] in (",", ":"):
+            piece = piece[1:]
+        piece = piece.lstrip(_SPACE_OR_TAB)
+        if index < len(joined) - 1:
+            piece = piece.rstrip(_SPACE_OR_TAB)
+        out.append(piece)
+    return " ".join(out)
 
 
 def action_for(*, body: Mapping[str, Any]) -> ActionRequest | None:
@@ -314,11 +400,19 @@ def _thread_ts_of(event: Mapping[str, Any]) -> str:
     return thread_ts if isinstance(thread_ts, str) and thread_ts else str(event["ts"])
 
 
+def _text_of(event: Mapping[str, Any]) -> str:
+    text = event.get("text")
+    return text if isinstance(text, str) else ""
+
+
 def _mentions_bot(text: str, bot_user_id: str) -> bool:
-    return (
-        bool(bot_user_id)
-        and re.search(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", text) is not None
-    )
+    """Whether ``<@BOT>`` or ``<@BOT|label>`` appears: two plain searches, no pattern."""
+    if not bot_user_id:
+        return False
+    if f"<@{bot_user_id}>" in text:
+        return True
+    labelled = text.find(f"<@{bot_user_id}|")
+    return labelled != -1 and text.find(">", labelled) != -1
 
 
 def _addressed_to_someone_else(text: str, bot_user_id: str) -> bool:
@@ -351,7 +445,9 @@ def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
     size = raw.get("size")
     created = raw.get("created")
     name = raw.get("name") or raw.get("title") or raw["id"]
-    url = _str_or_none(raw.get("url_private_download"))
+    # A remote file's URLs point at some other site: keep none (it is refused by name later).
+    remote = is_remote_file(raw)
+    url = None if remote else _str_or_none(raw.get("url_private_download"))
     return SlackFile(
         id=str(raw["id"]),
         name=unicodedata.normalize("NFC", str(name)),
@@ -360,11 +456,15 @@ def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
         filetype=str(raw.get("filetype") or ""),
         url_private_download=url,
         # A Slack Connect stub (or an app_mention's bare {"id"}) lacks the URL: files.info has it.
-        needs_info=raw.get("mode") == "file_access"
-        or raw.get("file_access") == "check_file_info"
-        or url is None,
+        needs_info=not remote
+        and (
+            raw.get("mode") == "file_access"
+            or raw.get("file_access") == "check_file_info"
+            or url is None
+        ),
         user=_str_or_none(raw.get("user")),
         created=float(created) if isinstance(created, int | float) and created > 0 else None,
+        is_remote=remote,
     )
 
 

@@ -138,6 +138,9 @@ _SAVE_FILE_SQL = _upsert_sql(
         "mimetype": "COALESCE(NULLIF(excluded.mimetype, ''), files.mimetype)",
         "filetype": "COALESCE(NULLIF(excluded.filetype, ''), files.filetype)",
         "created_at": "files.created_at",
+        # Once seen as a link to a file outside Slack, always: a later Slack Connect stub of
+        # the same file does not say so, and must not make it downloadable.
+        "is_remote": "MAX(files.is_remote, excluded.is_remote)",
     },
 )
 
@@ -152,7 +155,10 @@ _SAVE_CHANNEL_FILE_SQL = _upsert_sql(
     table="channel_files",
     columns=CHANNEL_FILE_COLUMNS,
     pk=", ".join(_CHANNEL_FILE_KEY),
-    updates={c: f"excluded.{c}" for c in CHANNEL_FILE_COLUMNS if c not in _CHANNEL_FILE_KEY},
+    updates={
+        **{c: f"excluded.{c}" for c in CHANNEL_FILE_COLUMNS if c not in _CHANNEL_FILE_KEY},
+        "is_remote": "MAX(channel_files.is_remote, excluded.is_remote)",
+    },
 )
 
 

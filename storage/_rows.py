@@ -32,19 +32,27 @@ def thread_from_row(row: Row) -> ThreadRecord:
 
 
 def file_to_row(record: FileRecord) -> Row:
-    return asdict(record)
+    row = asdict(record)
+    row["is_remote"] = int(record.is_remote)
+    return row
 
 
 def file_from_row(row: Row) -> FileRecord:
-    return FileRecord(**{name: row[name] for name in FILE_COLUMNS})
+    values = {name: row[name] for name in FILE_COLUMNS}
+    values["is_remote"] = bool(row["is_remote"])
+    return FileRecord(**values)
 
 
 def channel_file_to_row(record: ChannelFileRecord) -> Row:
-    return asdict(record)
+    row = asdict(record)
+    row["is_remote"] = int(record.is_remote)
+    return row
 
 
 def channel_file_from_row(row: Row) -> ChannelFileRecord:
-    return ChannelFileRecord(**{name: row[name] for name in CHANNEL_FILE_COLUMNS})
+    values = {name: row[name] for name in CHANNEL_FILE_COLUMNS}
+    values["is_remote"] = bool(row["is_remote"])
+    return ChannelFileRecord(**values)
 
 
 def turn_to_row(record: TurnRecord) -> Row:

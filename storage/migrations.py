@@ -150,3 +150,11 @@ def m001_initial_schema(db: Database) -> None:
 def m002_code_posted_ts(db: Database) -> None:
     # Show code posts a turn's code once; later clicks point to this message.
     db.table("turns").add_column("code_posted_ts", str)
+
+
+@migrations()
+def m003_remote_files(db: Database) -> None:
+    # Links to files stored outside Slack (Google Drive, …) are remembered as such, so that a
+    # remembered one is refused again without asking Slack (and never downloaded).
+    db.table("files").add_column("is_remote", int, not_null_default=0)
+    db.table("channel_files").add_column("is_remote", int, not_null_default=0)

@@ -53,6 +53,7 @@ class FileRecord:
     container_path: str | None = None
     upload_name: str | None = None
     created_at: float = 0.0
+    is_remote: bool = False  # a link to a file stored outside Slack: never downloaded
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class ChannelFileRecord:
     shared_by: str | None
     shared_ts: str  # ts of the top-level message
     expires_at: float
+    is_remote: bool = False  # a link to a file stored outside Slack: never downloaded
 
 
 @dataclass(frozen=True)

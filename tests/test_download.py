@@ -12,8 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.config import Settings
 from bot.errors import FileTooLarge, FileUnavailable
 from bot.slack.download import download_file
+from bot.slack.file_hosts import FileHostPolicy
 from bot.slack.gateway import translate_file
 from bot.types import SlackFile
 from tests.fakes.slack_server import FakeSlack
@@ -42,6 +44,11 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield s
 
 
+def hosts_for(api_url: str) -> FileHostPolicy:
+    """What the bot allows when SLACK_API_URL points at a fake or a proxy."""
+    return FileHostPolicy.from_settings(Settings(slack_api_url=api_url))
+
+
 @pytest.fixture
 def dest(tmp_path: Path) -> Path:
     out = tmp_path / "downloads"
@@ -55,7 +62,12 @@ async def test_downloads_the_exact_bytes(
     file = translate_file(fake.add_file(name="매출.csv", content=CSV))
 
     path = await download_file(
-        session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=MB
+        session=session,
+        file=file,
+        token=fake.bot_token,
+        dest_dir=dest,
+        max_bytes=MB,
+        hosts=hosts_for(fake.api_url),
     )
 
     assert path.read_bytes() == CSV
@@ -71,7 +83,14 @@ async def test_wrong_token_is_a_login_redirect_naming_the_file(
     wrong = "xoxb-not-the-right-token"
 
     with pytest.raises(FileUnavailable) as caught:
-        await download_file(session=session, file=file, token=wrong, dest_dir=dest, max_bytes=MB)
+        await download_file(
+            session=session,
+            file=file,
+            token=wrong,
+            dest_dir=dest,
+            max_bytes=MB,
+            hosts=hosts_for(fake.api_url),
+        )
 
     message = caught.value.user_message
     assert "sales.csv" in message
@@ -94,6 +113,7 @@ async def test_deleted_file_is_named(
             token=fake.bot_token,
             dest_dir=dest,
             max_bytes=MB,
+            hosts=hosts_for(fake.api_url),
         )
 
     assert "old.csv was deleted" in caught.value.user_message
@@ -112,6 +132,7 @@ async def test_declared_size_over_the_limit_is_refused_without_a_request(
             token=fake.bot_token,
             dest_dir=dest,
             max_bytes=512 * MB,
+            hosts=hosts_for(fake.api_url),
         )
 
     assert "huge.csv" in caught.value.user_message
@@ -139,7 +160,12 @@ async def test_html_instead_of_data_is_refused(
 
     with pytest.raises(FileUnavailable) as caught:
         await download_file(
-            session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=MB
+            session=session,
+            file=file,
+            token=fake.bot_token,
+            dest_dir=dest,
+            max_bytes=MB,
+            hosts=hosts_for(fake.api_url),
         )
 
     assert "report.csv" in caught.value.user_message
@@ -151,7 +177,14 @@ async def test_file_without_a_link_is_named() -> None:
 
     with pytest.raises(FileUnavailable) as caught:
         async with aiohttp.ClientSession() as s:
-            await download_file(session=s, file=stub, token="x", dest_dir=Path("."), max_bytes=MB)
+            await download_file(
+                session=s,
+                file=stub,
+                token="x",
+                dest_dir=Path("."),
+                max_bytes=MB,
+                hosts=FileHostPolicy(),
+            )
 
     assert "shared.xlsx" in caught.value.user_message
 
@@ -169,6 +202,7 @@ async def test_body_bigger_than_declared_size_stops_at_the_limit(
             token=fake.bot_token,
             dest_dir=dest,
             max_bytes=64 * 1024,
+            hosts=hosts_for(fake.api_url),
         )
 
     assert "grows.csv" in caught.value.user_message
@@ -191,7 +225,14 @@ async def test_streamed_body_over_the_limit_leaves_no_partial_file(
     file = SlackFile(id="F9", name="endless.csv", url_private_download=aiohttp_free_server)
 
     with pytest.raises(FileTooLarge):
-        await download_file(session=session, file=file, token="t", dest_dir=dest, max_bytes=MB // 4)
+        await download_file(
+            session=session,
+            file=file,
+            token="t",
+            dest_dir=dest,
+            max_bytes=MB // 4,
+            hosts=hosts_for(aiohttp_free_server),
+        )
 
     assert leftovers(dest) == []
 
@@ -224,7 +265,12 @@ async def test_large_file_streams_with_flat_memory(
     tracemalloc.start()
     try:
         path = await download_file(
-            session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=512 * MB
+            session=session,
+            file=file,
+            token=fake.bot_token,
+            dest_dir=dest,
+            max_bytes=512 * MB,
+            hosts=hosts_for(fake.api_url),
         )
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -240,14 +286,24 @@ async def test_one_server_error_is_retried_and_a_persistent_one_is_named(
     file = translate_file(fake.add_file(name="sales.csv", content=CSV))
     fake.fail_next("download", status=503, error="service_unavailable", retry_after=None)
     path = await download_file(
-        session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=MB
+        session=session,
+        file=file,
+        token=fake.bot_token,
+        dest_dir=dest,
+        max_bytes=MB,
+        hosts=hosts_for(fake.api_url),
     )
     assert path.read_bytes() == CSV
 
     fake.fail_next("download", status=503, error="service_unavailable", retry_after=None, times=2)
     with pytest.raises(FileUnavailable) as caught:
         await download_file(
-            session=session, file=file, token=fake.bot_token, dest_dir=dest, max_bytes=MB
+            session=session,
+            file=file,
+            token=fake.bot_token,
+            dest_dir=dest,
+            max_bytes=MB,
+            hosts=hosts_for(fake.api_url),
         )
     assert "sales.csv" in caught.value.user_message
     assert leftovers(dest) == [path.name]

@@ -1,5 +1,7 @@
 """Downloading a user's Slack file to local disk, streamed, with the bot token.
 
+The token goes only to Slack's own file hosts (``FileHostPolicy``): a remote file (a link to
+Google Drive, …) and a URL on any other host are refused before any request is made.
 Slack answers a request it will not serve with a redirect to a login page (and then that page
 with HTTP 200), so redirects are never followed and an HTML body is refused: a login page saved
 as ``data.csv`` would otherwise reach the analysis as if it were data.
@@ -17,7 +19,9 @@ from typing import BinaryIO
 
 import aiohttp
 
+from bot import messages
 from bot.errors import FileTooLarge, FileUnavailable
+from bot.slack.file_hosts import FileHostPolicy, host_of
 from bot.types import SlackFile
 
 log = logging.getLogger(__name__)
@@ -43,18 +47,32 @@ async def download_file(
     token: str,
     dest_dir: Path,
     max_bytes: int,
+    hosts: FileHostPolicy,
+    lang: str = "en",
 ) -> Path:
     """Download ``file`` into a new file in ``dest_dir`` and return its path.
 
     Streams in chunks (memory stays flat whatever the size); disk writes run in a worker
     thread. A partial file is deleted on any failure.
     Raises FileTooLarge (declared size or streamed bytes over ``max_bytes``) and
-    FileUnavailable (no link, a redirect, deleted, refused, an HTML page, a network failure).
+    FileUnavailable (a remote file, a link off Slack's file hosts, no link, a redirect,
+    deleted, refused, an HTML page, a network failure); the first two make no request.
     """
     name = file.name or file.id
+    refuse_remote(file, lang=lang)
+    url = file.url_private_download
+    if url and not hosts.allows(url):
+        # Never the URL itself in the log: only the host, so the operator can tell who it was.
+        log.warning(
+            "file %s links to host %s, not a Slack file host: not downloaded", file.id, host_of(url)
+        )
+        raise FileUnavailable(
+            messages.file_not_on_slack(lang, name),
+            file_name=name,
+            detail=f"{file.id}: host {host_of(url)} is not a Slack file host",
+        )
     if file.size is not None and file.size > max_bytes:
         raise _too_large(name, max_bytes=max_bytes, detail=f"declared size {file.size}")
-    url = file.url_private_download
     if not url:
         raise FileUnavailable(
             f"Slack did not give me a download link for {name}. If it was shared from another "
@@ -82,6 +100,17 @@ async def download_file(
             await asyncio.sleep(RETRY_PAUSE_S * attempt)
     log.info("downloaded file %s (%d bytes)", file.id, path.stat().st_size)
     return path
+
+
+def refuse_remote(file: SlackFile, *, lang: str) -> None:
+    """Raise FileUnavailable naming ``file`` when it is a link to a file stored outside Slack."""
+    if file.is_remote:
+        name = file.name or file.id
+        raise FileUnavailable(
+            messages.remote_file(lang, name),
+            file_name=name,
+            detail=f"{file.id}: a remote file (stored outside Slack)",
+        )
 
 
 async def _download_once(

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackProblem
 from bot.slack.client import error_code, slack_errors
+from bot.slack.file_hosts import is_remote_file
 from bot.slack.neutralize import blocks_for_slack, for_mrkdwn, for_plain
 from bot.slack.stream import AnswerStream
 from bot.slack.upload import send_upload_body
@@ -60,12 +61,14 @@ def translate_file(raw: Mapping[str, Any]) -> SlackFile:
     """A Slack file object (from an event, files.info or conversations.replies) → SlackFile.
 
     A Slack Connect stub (``mode: file_access`` / ``file_access: check_file_info``) carries no
-    URL: ``needs_info`` says to call ``files.info`` first.
+    URL: ``needs_info`` says to call ``files.info`` first. A remote file (see
+    ``is_remote_file``) keeps no URL at all: its ``url_private`` is some other site's address.
     """
     file_id = str(raw["id"])
     size = raw.get("size")
     created = raw.get("created")
-    url = raw.get("url_private_download") or raw.get("url_private")
+    remote = is_remote_file(raw)
+    url = None if remote else raw.get("url_private_download") or raw.get("url_private")
     return SlackFile(
         id=file_id,
         name=str(raw.get("name") or raw.get("title") or file_id),
@@ -76,6 +79,7 @@ def translate_file(raw: Mapping[str, Any]) -> SlackFile:
         needs_info=raw.get("mode") == "file_access" or raw.get("file_access") == "check_file_info",
         user=str(raw["user"]) if raw.get("user") else None,
         created=float(created) if isinstance(created, int | float) and created else None,
+        is_remote=remote,
     )
 
 
@@ -265,7 +269,10 @@ class SlackGateway:
     # ------------------------------------------------------------ files
 
     async def file_info(self, file_id: str) -> SlackFile | None:
-        """Fetch a file's details (files.info); None when it was deleted or is not found."""
+        """Fetch a file's details (files.info); None when it was deleted or is not found.
+
+        A remote file comes back with ``is_remote`` set and no URL.
+        """
         resp = None
         with slack_errors("files.info", tolerate=_FILE_GONE):
             resp = await self._client.files_info(file=file_id)
@@ -283,7 +290,8 @@ class SlackGateway:
 
         Reads conversations.replies page by page (Slack repeats the parent message on every
         page; it is counted once). Deleted files (tombstones) are left out; the bot's own
-        uploads are included, with the bot's user id as poster.
+        uploads are included, with the bot's user id as poster; remote files are included
+        with ``is_remote`` set and no URL, so that they can be refused by name.
         """
         found: dict[tuple[str, str], tuple[str, str | None, SlackFile]] = {}
         cursor: str | None = None

@@ -31,6 +31,7 @@ PRETTY_TYPES = {
     "python": "Python",
     "json": "JSON",
     "pdf": "PDF",
+    "remote": "Remote",
 }
 
 
@@ -103,6 +104,11 @@ class FileRecord:
     declared_length: int | None = None
     sha256: str | None = None  # of the bytes that arrived at the upload URL
     shares: list[tuple[str, str]] = field(default_factory=list)  # (channel, message ts)
+    # A remote file (files.remote.add, Google Drive, …): Slack's url_private is this URL.
+    external_url: str | None = None
+    external_type: str = ""
+    external_download: bool = False  # also give url_private_download (on the external host)
+    url_base: str | None = None  # serve url_private* from another host than the fake's own
 
     @property
     def content(self) -> bytes:

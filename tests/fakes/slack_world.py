@@ -106,12 +106,14 @@ class SlackWorld:
         size: int | None = None,
         connect_stub: bool = False,
         title: str | None = None,
+        url_base: str | None = None,
     ) -> dict[str, Any]:
         """Host a file a user shared; return its file object as events carry it.
 
         ``path`` serves the bytes from disk without loading them. ``size`` overrides the
         declared size. With ``connect_stub`` the returned object is the Slack Connect stub
         (``file_access: check_file_info``, no URLs); files.info still gives the full object.
+        ``url_base`` puts its ``url_private*`` on another server (a hostile file object).
         """
         if (content is None) == (path is None):
             raise ValueError("give exactly one of content or path")
@@ -131,8 +133,47 @@ class SlackWorld:
             connect_stub=connect_stub,
             uploaded=True,
             completed=True,
+            url_base=url_base,
         )
         record.size = size if size is not None else record.real_size
+        self.files[record.id] = record
+        return self.file_event_object(record)
+
+    def add_remote_file(
+        self,
+        *,
+        name: str,
+        external_url: str,
+        external_type: str = "gdrive",
+        mimetype: str = "application/vnd.slack-remote",
+        filetype: str = "remote",
+        user: str = "U1",
+        with_download_url: bool = False,
+        connect_stub: bool = False,
+    ) -> dict[str, Any]:
+        """A remote file (a link to a file outside Slack); return its object as events carry it.
+
+        Shaped like Slack's (files.remote.info): ``mode: external``, ``is_external: true``,
+        ``external_type``, ``size: 0``, and ``url_private`` = ``external_url`` on any host;
+        no ``url_private_download`` unless ``with_download_url`` (then on that host too).
+        """
+        record = FileRecord(
+            id=self._new_file_id(),
+            name=name,
+            title=name,
+            mimetype=mimetype,
+            filetype=filetype,
+            user=user,
+            created=int(time.time()),
+            size=0,
+            data=b"",
+            connect_stub=connect_stub,
+            uploaded=True,
+            completed=True,
+            external_url=external_url,
+            external_type=external_type,
+            external_download=with_download_url,
+        )
         self.files[record.id] = record
         return self.file_event_object(record)
 
@@ -357,7 +398,15 @@ class SlackWorld:
 
     def file_urls(self, record: FileRecord) -> dict[str, str]:
         name = quote(record.name)
-        private = f"{self.base_url}/files-pri/{self.team_id}-{record.id}"
+        if record.external_url is not None:
+            urls = {
+                "url_private": record.external_url,
+                "permalink": f"{self.base_url}/files/{record.user}/{record.id}/{name}",
+            }
+            if record.external_download:
+                urls["url_private_download"] = record.external_url
+            return urls
+        private = f"{record.url_base or self.base_url}/files-pri/{self.team_id}-{record.id}"
         return {
             "url_private": f"{private}/{name}",
             "url_private_download": f"{private}/download/{name}",
@@ -399,6 +448,16 @@ class SlackWorld:
         }
         if record.alt_txt is not None:
             obj["alt_txt"] = record.alt_txt
+        if record.external_url is not None:
+            obj.update(
+                mode="external",
+                is_external=True,
+                external_type=record.external_type,
+                external_id=f"ext-{record.id}",
+                external_url=record.external_url,
+                media_display_type="unknown",
+            )
+            obj.pop("permalink_public", None)
         return obj
 
     def file_event_object(self, record: FileRecord) -> dict[str, Any]:
