@@ -139,7 +139,9 @@ async def admit(*, settings: Settings, loads: UserLoads, message: IncomingMessag
     runner (``counted=True``) or give the count back with ``loads.drop_waiting``.
     """
     admission = admission_for(
-        question_chars=len(message.text), load=loads.of(message.user), limits=Limits.of(settings)
+        question_chars=_question_chars(message, settings.max_question_chars),
+        load=loads.of(message.user),
+        limits=Limits.of(settings),
     )
     if admission.verdict is not Verdict.REFUSE:
         loads.add_waiting(message.user)
@@ -173,3 +175,8 @@ def note_for(admission: Admission, *, lang: str, settings: Settings) -> str:
     if admission.reason == TOO_MANY_WAITING:
         return messages.too_many_waiting(lang, settings.user_max_waiting)
     return messages.waiting_for_own_runs(lang, settings.user_max_running)
+
+
+def _question_chars(message: IncomingMessage, limit: int) -> int:
+    # A message cut short at intake was longer than anything the limit allows.
+    return max(len(message.text), limit + 1) if message.cut_short else len(message.text)

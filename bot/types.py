@@ -278,6 +278,7 @@ class IncomingMessage:
     is_mention: bool = False
     event_id: str | None = None
     named_files: tuple[str, ...] = ()  # file names the question mentions ("use sales.csv")
+    cut_short: bool = False  # the text was longer than the bot reads: too long by any measure
 
     @property
     def is_dm(self) -> bool:

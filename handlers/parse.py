@@ -88,6 +88,7 @@ _PLAIN_NAME = re.compile(
 )
 # File names are looked for only near the start of a question.
 NAME_SCAN_CHARS = 4000
+MARKUP_ALLOWANCE = 1000  # raw characters beyond the question limit kept for markup to fall away
 _MARKER = "\x00"  # stands for the bot's own mention while the text is tidied
 _SPACE_OR_TAB = " \t"
 
@@ -117,8 +118,9 @@ def incoming_message_for(
 
     ``answered_thread`` says whether the bot has answered the thread this event replies in;
     it matters only where ``unmentioned_reply_thread_for`` returns a key (None counts as no).
-    With ``max_chars``, only the first ``max_chars + 1`` characters of the text are read (so
-    a longer question still shows as too long); file names only in the first NAME_SCAN_CHARS.
+    With ``max_chars``, only the first ``max_chars + 1 + MARKUP_ALLOWANCE`` characters of the
+    text are read, and ``cut_short`` says when there was more (the question is too long);
+    file names are looked for only in the first NAME_SCAN_CHARS.
     """
     event = _person_message(body, bot_user_id)
     if event is None:
@@ -126,8 +128,13 @@ def incoming_message_for(
     team = _team_of(body, event)
     channel, ts, text = event["channel"], event["ts"], _text_of(event)
     mentioned = _mentions_bot(text, bot_user_id)  # plain searches: the whole text is fine
+    cut = False
     if max_chars is not None:
-        text = text[: max_chars + 1]
+        # Reading removes markup (the bot's mention, link targets), so keep some room for it;
+        # a text longer even than that is too long whatever reading leaves of it.
+        keep = max_chars + 1 + MARKUP_ALLOWANCE
+        cut = len(text) > keep
+        text = text[:keep]
     channel_type = _channel_type_of(event)
     if event["type"] == "message" and channel_type != "im" and not mentioned:
         if _thread_ts_of(event) == ts or not answered_thread:
@@ -145,6 +152,7 @@ def incoming_message_for(
         is_mention=event["type"] == "app_mention" or mentioned,
         event_id=_str_or_none(body.get("event_id")),
         named_files=file_mention_names(question[:NAME_SCAN_CHARS]),
+        cut_short=cut,
     )
 
 

@@ -19,7 +19,12 @@ from typing import Any
 
 import pytest
 
-from handlers.parse import file_mention_names, incoming_message_for, readable_text
+from handlers.parse import (
+    MARKUP_ALLOWANCE,
+    file_mention_names,
+    incoming_message_for,
+    readable_text,
+)
 from tests.fakes.slack_payloads import as_app_mention, event_callback
 from tests.harness import harness
 
@@ -108,13 +113,23 @@ def test_adversarial_text_parses_fast_and_in_linear_time(shape: str, parser: str
     assert min(growths) < MAX_GROWTH, f"4x the text took {growths} times as long"
 
 
-def test_the_question_keeps_one_character_more_than_the_limit() -> None:
-    body = mention_body(f"<@{BOT}> " + "x" * 500)
+def test_the_question_is_read_up_to_the_limit_plus_room_for_markup() -> None:
+    limit, keep = 100, 101 + MARKUP_ALLOWANCE
+    body = mention_body(f"<@{BOT}> " + "x" * 5000)
+
+    message = incoming_message_for(body=body, bot_user_id=BOT, max_chars=limit)
+
+    # The mention and its space (13 characters) fall away; the rest past ``keep`` is never read.
+    assert message is not None and message.text == "x" * (keep - 13)
+    assert message.cut_short
+
+
+def test_markup_that_reading_removes_does_not_make_a_question_too_long() -> None:
+    body = mention_body(f"<@{BOT}> " + "x" * 100)
 
     message = incoming_message_for(body=body, bot_user_id=BOT, max_chars=100)
 
-    # 101 characters are read: the mention and its space (13) and 88 x's; the rest never is.
-    assert message is not None and message.text == "x" * 88
+    assert message is not None and message.text == "x" * 100 and not message.cut_short
 
 
 def test_file_names_are_looked_for_in_the_first_4000_characters() -> None:
@@ -129,7 +144,7 @@ def test_a_mention_after_the_limit_still_counts() -> None:
     event = {
         "type": "message",
         "user": "U061F7AUR",
-        "text": "y" * 300 + f" <@{BOT}>",
+        "text": "y" * (300 + MARKUP_ALLOWANCE) + f" <@{BOT}>",
         "ts": "1715000000.000100",
         "channel": "C0CHAN0001",
         "channel_type": "channel",
@@ -138,7 +153,8 @@ def test_a_mention_after_the_limit_still_counts() -> None:
 
     message = incoming_message_for(body=body, bot_user_id=BOT, max_chars=100)
 
-    assert message is not None and message.is_mention and message.text == "y" * 101
+    assert message is not None and message.is_mention
+    assert message.text == "y" * (101 + MARKUP_ALLOWANCE) and message.cut_short
 
 
 def _post_timed(url: str, body: str, headers: dict[str, str], *, after_s: float) -> float:
