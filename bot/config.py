@@ -147,9 +147,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "INSIGHTBOT_SLACK_FILE_HOSTS",
         "files.slack.com",
-        "Comma-separated host names the bot token may be sent to for file downloads (https only); "
-        "add your Slack cloud's file host (GovSlack, for example). A non-default `SLACK_API_URL`'s "
-        "own scheme, host and port are allowed as well.",
+        "Comma-separated host names the bot token may be sent to for file downloads, https only "
+        "(`files.slack.com` always is); add your Slack cloud's file host (GovSlack, for example). "
+        "A non-default `SLACK_API_URL`'s own scheme, host and port are allowed as well.",
     ),
     SettingSpec(
         "INSIGHTBOT_MAX_QUESTION_CHARS",
