@@ -8,19 +8,19 @@ privately why nothing happened.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass
 
 from bot import messages
 from bot.errors import InsightbotError
-from bot.intake import message_from_json, new_turn_id
-from bot.runner import TurnRunner
+from bot.intake import Intake
+from bot.message_json import message_from_json, new_turn_id
 from bot.services import Services
 from bot.slack.render import code_messages_for
+from bot.turn import TurnLedger, retry_attempt
 from bot.types import ThreadKey
-from storage.records import CANCELLED, FAILED, RECEIVED, TurnRecord
+from storage.records import CANCELLED, FAILED, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,11 @@ def _may_control(services: Services, turn: TurnRecord, user: str) -> bool:
     return user == turn.user or user in services.settings.admins
 
 
-async def show_code(*, services: Services, runner: TurnRunner, click: Click) -> None:
+async def show_code(*, intake: Intake, click: Click) -> None:
     """Post the code that ran for a turn as a reply in its thread, once; a later click gets a
     private pointer to it."""
-    async with runner.lock_for(f"code:{click.turn_id}"):  # a double click posts once
+    services = intake.services
+    async with intake.lock_for(f"code:{click.turn_id}"):  # a double click posts once
         found = await _turn_for(services, click)
         if found is None:
             return
@@ -116,14 +117,15 @@ async def show_code(*, services: Services, runner: TurnRunner, click: Click) -> 
             )
             if first is None:
                 first = ts
-                await services.store.update_turn(turn.id, code_posted_ts=ts)
+                await TurnLedger.of(services.store, turn).code_posted(ts)
 
 
-async def stop_turn(*, services: Services, runner: TurnRunner, click: Click) -> None:
+async def stop_turn(*, intake: Intake, click: Click) -> None:
     """Stop a running turn if ``user`` asked it or is an admin; otherwise explain privately.
 
     The turn itself says in its thread who stopped it.
     """
+    services, runner = intake.services, intake.runner
     found = await _turn_for(services, click)
     if found is None:
         return
@@ -150,7 +152,7 @@ async def stop_turn(*, services: Services, runner: TurnRunner, click: Click) -> 
     )
 
 
-async def retry_turn(*, services: Services, runner: TurnRunner, click: Click) -> TurnRecord | None:
+async def retry_turn(*, intake: Intake, click: Click) -> TurnRecord | None:
     """Run a failed turn again as a new attempt of the same message, when the person who asked
     (or an admin) clicked in the turn's own thread; others are told privately.
 
@@ -158,8 +160,9 @@ async def retry_turn(*, services: Services, runner: TurnRunner, click: Click) ->
     One attempt per failure: a click on an older attempt's button, or a second click, does
     nothing. The clicked message loses its button and says who asked for the retry.
     """
-    store, user, turn_id = services.store, click.user, click.turn_id
-    async with runner.lock_for(f"retry:{turn_id}"):
+    services, user, turn_id = intake.services, click.user, click.turn_id
+    store = services.store
+    async with intake.lock_for(f"retry:{turn_id}"):
         found = await _turn_for(services, click)
         if found is None:
             return None
@@ -180,28 +183,8 @@ async def retry_turn(*, services: Services, runner: TurnRunner, click: Click) ->
         if latest is not None and latest.id != turn.id:
             return None
         message = message_from_json(turn.message_json)
-        now = time.time()
-        attempt = dataclasses.replace(
-            turn,
-            id=new_turn_id(),
-            attempt=turn.attempt + 1,
-            status=RECEIVED,
-            response_id=None,
-            last_sequence=None,
-            answer_ts=None,
-            status_ts=None,
-            posted_artifacts=(),
-            code=(),
-            answer_text="",
-            input_tokens=0,
-            output_tokens=0,
-            error=None,
-            created_at=now,
-            updated_at=now,
-            finished_at=None,
-            code_posted_ts=None,
-        )
-        await store.create_turn(attempt)
+        attempt = retry_attempt(turn, turn_id=new_turn_id(), now=time.time())
+        await TurnLedger.create(store, attempt)
     log.info("retry of turn %s requested by %s as %s", turn_id, user, attempt.id)
     lang = messages.language_of(turn.question)
     try:
@@ -211,5 +194,5 @@ async def retry_turn(*, services: Services, runner: TurnRunner, click: Click) ->
         )
     except InsightbotError as error:
         log.warning("could not update the clicked Retry message: %s", error.detail)
-    runner.submit(attempt, message)
+    await intake.accept_retry(attempt, message)
     return attempt

@@ -18,7 +18,7 @@ from bot import messages
 from bot.config import Settings
 from bot.errors import InsightbotError
 from bot.services import Services
-from bot.types import IncomingMessage
+from bot.types import FailureCode, IncomingMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ class Verdict(Enum):
 
 # Why a question waits or is refused (also the stored ``error`` of a refused turn).
 AT_RUNNING_LIMIT = "at_running_limit"
-TOO_MANY_WAITING = "too_many_waiting"
-TOO_LONG = "question_too_long"
+TOO_MANY_WAITING = FailureCode.TOO_MANY_WAITING.value
+TOO_LONG = FailureCode.QUESTION_TOO_LONG.value
 
 
 @dataclass(frozen=True)

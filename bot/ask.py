@@ -23,6 +23,7 @@ from bot.engines.base import Engine
 from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
 from bot.file_records import record_with_upload, uploaded_from_record
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
+from bot.turn import TurnLedger, prepare_thread_session, thread_history
 from bot.types import (
     Artifact,
     ArtifactWithheld,
@@ -37,9 +38,10 @@ from bot.types import (
     Session,
     TextDelta,
     UploadedFile,
+    Usage,
 )
 from storage import Store
-from storage.records import DONE, FAILED, FileRecord, ThreadRecord, TurnRecord
+from storage.records import FileRecord, ThreadRecord, TurnRecord
 
 EXIT_OK, EXIT_ENGINE, EXIT_INPUT = 0, 1, 2
 
@@ -109,48 +111,27 @@ async def ask(
     key = f"cli:{thread_name}" if thread_name else f"cli:once-{time.time_ns()}"
     print("• uploading files", file=stderr)
     uploaded = await _uploaded(engine=engine, store=store, thread_key=key, files=local)
-    record = await store.get_thread(key)
-    session: Session | None = None
-    if record is not None and record.conversation_id:
-        session = Session(
-            conversation_id=record.conversation_id,
-            container_id=record.container_id,
-            memory_limit=record.memory_limit,
-            file_paths=dict(record.file_paths),
-        )
     print("• preparing the sandbox", file=stderr)
-    session = await engine.prepare_session(session=session, files=uploaded, label=key)
+    blank = ThreadRecord(key=key, team="cli", channel="cli", thread_ts=key)
+    session = await prepare_thread_session(store=store, engine=engine, blank=blank, files=uploaded)
     for name in session.left_out:
         print(f"• left out (too many files): {name}", file=stderr)
-    await store.save_thread(
-        ThreadRecord(
-            key=key,
-            team="cli",
-            channel="cli",
-            thread_ts=key,
-            conversation_id=session.conversation_id,
-            container_id=session.container_id,
-            memory_limit=session.memory_limit,
-            file_paths=dict(session.file_paths),
-        )
-    )
-    history = [
-        PastTurn(question=t.question, answer=t.answer_text)
-        for t in await store.thread_turns(key)
-        if t.status == DONE
-    ]
+    history = await thread_history(store=store, thread_key=key, before=None)
+    now = time.time()
     turn = TurnRecord(
         id=f"cli-{time.time_ns()}",
         thread_key=key,
-        message_ts=str(time.time()),
+        message_ts=str(now),
         user="cli",
         question=question,
-        status="running",
+        created_at=now,
+        updated_at=now,
     )
-    await store.create_turn(turn)
+    ledger = await TurnLedger.create(store, turn)
+    await ledger.running()
     return await _follow(
         engine=engine,
-        store=store,
+        ledger=ledger,
         session=session,
         uploaded=uploaded,
         history=history,
@@ -193,7 +174,7 @@ async def _uploaded(
 async def _follow(
     *,
     engine: Engine,
-    store: Store,
+    ledger: TurnLedger,
     session: Session,
     uploaded: Sequence[UploadedFile],
     history: Sequence[PastTurn],
@@ -205,7 +186,7 @@ async def _follow(
     with tempfile.TemporaryDirectory(prefix="insightbot-ask-") as scratch:
         artifacts: list[Artifact] = []
         withheld: list[ArtifactWithheld] = []
-        answer = ""
+        finished = Finished(text="", usage=Usage())
         async for event in engine.run(
             session=session,
             question=turn.question,
@@ -230,13 +211,14 @@ async def _follow(
                     artifacts.append(event)
                 case ArtifactWithheld():
                     withheld.append(event)
-                case Finished(text=text):
-                    answer = text
+                case Finished():
+                    finished = event
                 case Failed(message=message, code=code):
                     print(f"insightbot: {message}", file=stderr)
-                    await store.update_turn(turn.id, status=FAILED, error=code or "failed")
+                    await ledger.failed(code, thread_answered=False)
                     return AskResult(EXIT_ENGINE, "", ())
         saved = await asyncio.to_thread(_save_artifacts, artifacts, out_dir)
+    answer = finished.text
     print(answer, file=stdout)
     for path in saved:
         print(f"saved: {path}", file=stdout)
@@ -244,7 +226,7 @@ async def _follow(
         lang = messages.language_of(turn.question)
         listed = [(w.name, w.reason, w.size, w.limit) for w in withheld]
         print(messages.generated_files_withheld(lang, listed), file=stderr)
-    await store.update_turn(turn.id, status=DONE, answer_text=answer)
+    await ledger.answered(answer_ts=None, text=answer, code=finished.code, usage=finished.usage)
     return AskResult(EXIT_OK, answer, tuple(saved))
 
 

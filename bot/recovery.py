@@ -14,20 +14,13 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.intake import message_from_json
+from bot.message_json import message_from_json
 from bot.runner import TurnRunner
 from bot.services import Services
-from bot.turn import RUN_REQUESTED
-from storage.records import FAILED, RUNNING, TurnRecord
+from bot.turn import TurnLedger, needs_resume
+from bot.types import FailureCode
 
 log = logging.getLogger(__name__)
-
-
-def needs_resume(turn: TurnRecord) -> bool:
-    """Whether an engine run may exist for ``turn`` (so it must not simply run again)."""
-    return turn.status == RUNNING and (
-        turn.response_id is not None or turn.last_sequence == RUN_REQUESTED
-    )
 
 
 async def recover_unfinished_turns(*, services: Services, runner: TurnRunner) -> int:
@@ -38,7 +31,8 @@ async def recover_unfinished_turns(*, services: Services, runner: TurnRunner) ->
             message = message_from_json(turn.message_json)
         except (ValueError, TypeError, KeyError, json.JSONDecodeError):
             log.error("turn %s has an unreadable stored message; marking it failed", turn.id)
-            await services.store.update_turn(turn.id, status=FAILED, error="unreadable")
+            ledger = TurnLedger.of(services.store, turn)
+            await ledger.failed(FailureCode.UNREADABLE, thread_answered=False)
             continue
         resume = needs_resume(turn)
         log.info(

@@ -1,9 +1,9 @@
-"""TurnRunner: one turn at a time per Slack thread, a global limit on engine runs, every task
-tracked and drained on shutdown.
+"""TurnRunner: running turns — one at a time per Slack thread, a global limit on engine runs,
+every task tracked and drained on shutdown.
 
-A message arriving while its thread is busy waits in that thread's queue (with a short notice);
-turns beyond the global limit wait in arrival order, and their threads show their position,
-updated as the line moves. Each person has at most ``user_max_running`` turns holding a slot: a
+A message arriving while its thread is busy waits in that thread's queue (with a short notice,
+bot/queue_notices.py); turns beyond the global limit wait in arrival order, and their threads
+show their position, updated as the line moves. Each person has at most ``user_max_running`` turns holding a slot: a
 turn of a person at that limit waits without blocking other people's turns behind it (their
 private note comes from admission, bot/admission.py). Turns resumed after a restart take a slot
 without waiting: their engine runs are already going.
@@ -15,26 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from collections import OrderedDict, deque
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager, suppress
+from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import messages
+from bot.ack_priority import AckPriority
 from bot.admission import UserLoads
-from bot.errors import InsightbotError
 from bot.logs import set_log_context
+from bot.queue_notices import QueueNotices
 from bot.services import Services
-from bot.turn import TurnControl, resume_turn, run_turn
+from bot.turn import TurnControl, TurnLedger, resume_turn, run_turn
 from bot.types import IncomingMessage
-from storage.records import QUEUED, TurnRecord
+from storage.records import TurnRecord
 
 log = logging.getLogger(__name__)
-
-RECENT_KEYS = 10_000  # message keys remembered in memory for deduplication
-INTAKE_PRIORITY_S = 0.5  # longest a starting turn waits for acknowledgements in flight
 
 MAX_QUEUE_NOTICE_UPDATES = 20  # positions beyond this are not re-announced on every move
 
@@ -67,21 +62,25 @@ class _Slots:
 
 
 class TurnRunner:
-    def __init__(self, *, services: Services, max_concurrent: int) -> None:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        max_concurrent: int,
+        acks: AckPriority | None = None,
+        notices: QueueNotices | None = None,
+    ) -> None:
         self._services = services
+        self._acks = acks or AckPriority()
+        self._notices = notices or QueueNotices(services.slack)
         self._slots = _Slots(limit=max_concurrent)
         self._loads = UserLoads()
         self._user_limit = services.settings.user_max_running  # 0: no per-person limit
         self._queues: dict[str, deque[_Job]] = {}
         self._controls: dict[str, tuple[TurnControl, str]] = {}  # turn id -> (control, asker)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._refresh_lock = asyncio.Lock()
         self._closing = False
-        self._intakes = 0  # events being taken in and acknowledged right now
-        self._taken: OrderedDict[str, None] = OrderedDict()  # recently stored message keys
-        self._no_intake = asyncio.Event()
-        self._no_intake.set()
 
     # ------------------------------------------------------------ public
 
@@ -142,42 +141,6 @@ class TurnRunner:
         entry = self._controls.get(turn_id)
         return entry[1] if entry else None
 
-    @contextmanager
-    def taking_in(self) -> Iterator[None]:
-        """Mark an event being taken in and acknowledged: turns about to start let it go first
-        (Slack wants its acknowledgement within 3 seconds; a turn can wait a moment)."""
-        self._intakes += 1
-        self._no_intake.clear()
-        try:
-            yield
-        finally:
-            self._intakes -= 1
-            if self._intakes == 0:
-                self._no_intake.set()
-
-    def taken_recently(self, key: str) -> bool:
-        """Whether this process stored the message ``key`` lately (a twin delivery, a retry):
-        answered from memory, so duplicates cost no database round trip."""
-        return key in self._taken
-
-    def remember_taken(self, key: str) -> None:
-        self._taken[key] = None
-        while len(self._taken) > RECENT_KEYS:
-            self._taken.popitem(last=False)
-
-    async def _let_intake_go_first(self) -> None:
-        # Bounded: a steady stream of events delays a turn's start, never starves it.
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._no_intake.wait(), INTAKE_PRIORITY_S)
-
-    def lock_for(self, key: str) -> asyncio.Lock:
-        """A process-wide lock for ``key`` (kept only while someone holds a reference)."""
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
-        return lock
-
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start a tracked task; its exceptions are logged, never lost."""
         task = asyncio.ensure_future(coro)
@@ -225,7 +188,7 @@ class TurnRunner:
             while queue and not self._closing:
                 job = queue.popleft()
                 if job.notice_ts:
-                    self.spawn(self._delete(job.message, job.notice_ts))
+                    self.spawn(self._notices.remove(job.message, job.notice_ts))
                 await self._run_with_slot(job)
         finally:
             self._queues.pop(key, None)
@@ -237,7 +200,7 @@ class TurnRunner:
         set_log_context(thread=message.thread.as_str(), turn_id=turn.id, event_id=message.event_id)
         if not await self._acquire(job):
             return
-        await self._let_intake_go_first()
+        await self._acks.let_acks_go_first()
         try:
             control = TurnControl()
             self._controls[turn.id] = (control, message.user)
@@ -270,7 +233,7 @@ class TurnRunner:
         waiting = _Waiting(job=job, granted=asyncio.get_running_loop().create_future())
         slots.waiting.append(waiting)
         try:
-            await self._services.store.update_turn(job.turn.id, status=QUEUED)
+            await self._ledger(job).queued()
             if not self._at_own_limit(user):  # that wait was told privately at admission
                 await self._announce_position(waiting)
             await waiting.granted
@@ -281,10 +244,10 @@ class TurnRunner:
             elif waiting.granted.done() and not waiting.granted.cancelled():
                 self._release(user)  # granted just as we were cancelled: give it back
             if waiting.notice_ts:
-                await self._delete(job.message, waiting.notice_ts)
+                await self._notices.remove(job.message, waiting.notice_ts)
             raise
         if waiting.notice_ts:
-            self.spawn(self._delete(job.message, waiting.notice_ts))
+            self.spawn(self._notices.remove(job.message, waiting.notice_ts))
         if self._closing:
             self._release(user)
             return False
@@ -323,15 +286,14 @@ class TurnRunner:
         # The check and the write are one step (no await between), so a turn that already
         # started is never marked queued; a resumed turn stays "running" (its run exists).
         if not job.resume and self._waits_for_thread(job):
-            await self._services.store.update_turn(job.turn.id, status=QUEUED)
-        lang = messages.language_of(job.message.text)
-        ts = await self._post(job, messages.queued_in_thread(lang))
+            await self._ledger(job).queued()
+        ts = await self._notices.show_thread_wait(job.message)
         if ts is None:
             return
         if self._waits_for_thread(job):
             job.notice_ts = ts
         else:  # the turn already started while the notice was on its way
-            await self._delete(job.message, ts)
+            await self._notices.remove(job.message, ts)
 
     def _waits_for_thread(self, job: _Job) -> bool:
         return any(j is job for j in self._queues.get(job.message.thread.as_str(), ()))
@@ -340,8 +302,7 @@ class TurnRunner:
         if waiting not in self._slots.waiting:
             return
         position = self._position(waiting)
-        lang = messages.language_of(waiting.job.message.text)
-        waiting.notice_ts = await self._post(waiting.job, messages.queued_globally(lang, position))
+        waiting.notice_ts = await self._notices.show_position(waiting.job.message, position)
         waiting.shown_position = position
         if waiting.notice_ts and waiting not in self._slots.waiting:
             return  # granted meanwhile; the caller deletes the notice
@@ -362,30 +323,9 @@ class TurnRunner:
                 position = self._position(waiting)
                 if position == waiting.shown_position:
                     continue
-                lang = messages.language_of(waiting.job.message.text)
-                try:
-                    await self._services.slack.update_message(
-                        channel=waiting.job.message.thread.channel,
-                        ts=waiting.notice_ts,
-                        text=messages.queued_globally(lang, position),
-                    )
+                message, ts = waiting.job.message, waiting.notice_ts
+                if await self._notices.update_position(message, ts, position):
                     waiting.shown_position = position
-                except InsightbotError as error:
-                    log.warning("could not update a queue notice: %s", error.detail)
 
-    async def _post(self, job: _Job, text: str) -> str | None:
-        """Post a notice in the job's thread; None when Slack refused (a notice is cosmetic)."""
-        thread = job.message.thread
-        try:
-            return await self._services.slack.post_message(
-                channel=thread.channel, thread_ts=thread.thread_ts, text=text
-            )
-        except InsightbotError as error:
-            log.warning("could not post a queue notice: %s", error.detail)
-            return None
-
-    async def _delete(self, message: IncomingMessage, ts: str) -> None:
-        try:
-            await self._services.slack.delete_message(channel=message.thread.channel, ts=ts)
-        except InsightbotError as error:
-            log.warning("could not delete a queue notice: %s", error.detail)
+    def _ledger(self, job: _Job) -> TurnLedger:
+        return TurnLedger.of(self._services.store, job.turn)

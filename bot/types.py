@@ -6,6 +6,7 @@ No SDK type crosses these: gateways translate Slack and OpenAI objects into thes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 # ---------------------------------------------------------------- files
@@ -202,15 +203,54 @@ class Finished:
     sequence: int | None = None
 
 
+class FailureCode(StrEnum):
+    """Why a turn did not end with an answer: stored as the turn's ``error``, one word each.
+
+    Every failure the bot records is one of these; ``Failed.reason`` keeps an engine's own
+    finer code (``max_output_tokens``, ``server_error``) for the logs.
+    """
+
+    # the turn's own steps
+    NO_FILES = "no_files"  # no data file in the thread or the channel
+    NO_USABLE_FILES = "no_usable_files"  # every file was refused
+    TIMEOUT = "timeout"  # ran past INSIGHTBOT_RUN_TIMEOUT_S
+    STOPPED = "stopped"  # someone pressed Stop
+    OUTCOME_UNKNOWN = "outcome_unknown"  # a run may exist but its id was never seen
+    NOT_RESUMABLE = "not_resumable"  # the engine no longer has the run
+    UNREADABLE = "unreadable"  # the stored message could not be read back
+    NO_OUTCOME = "no_outcome"  # the run's events ended without an answer or a failure
+    FILE_PROBLEM = "file_problem"
+    SLACK_REFUSED = "slack_refused"
+    STORAGE = "storage"
+    CRASHED = "crashed"  # an error nobody expected
+    # admission
+    QUESTION_TOO_LONG = "question_too_long"
+    TOO_MANY_WAITING = "too_many_waiting"
+    # the engine
+    RATE_LIMITED = "rate_limited"
+    INSUFFICIENT_QUOTA = "insufficient_quota"
+    AUTH = "auth"
+    BAD_REQUEST = "bad_request"
+    UNAVAILABLE = "unavailable"
+    CONTAINER_EXPIRED = "container_expired"
+    ENGINE_ERROR = "engine_error"
+    RESPONSE_FAILED = "response_failed"
+    INCOMPLETE = "incomplete"
+    CANCELLED = "cancelled"
+    STREAM_LOST = "stream_lost"
+
+
 @dataclass(frozen=True)
 class Failed:
-    """The run ended without an answer. ``message`` is for the user."""
+    """The run ended without an answer. ``message`` is for the user; ``reason`` is the
+    engine's own code when it gave one (for the logs)."""
 
     message: str
-    code: str | None = None
+    code: FailureCode = FailureCode.ENGINE_ERROR
     retryable: bool = False
     partial_text: str = ""
     sequence: int | None = None
+    reason: str | None = None
 
 
 EngineEvent = (

@@ -20,9 +20,11 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
+from bot.ack_priority import AckPriority
 from bot.bootstrap import open_services
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.intake import Intake
 from bot.network import describe_network_error
 from bot.recovery import recover_unfinished_turns
 from bot.runner import TurnRunner
@@ -38,12 +40,14 @@ class RunningBot:
     app: AsyncApp
     services: Services
     runner: TurnRunner
+    intake: Intake
     # Socket Mode sets this: whether the websocket to Slack is open (for /readyz).
     slack_connected: Callable[[], Awaitable[bool]] | None = None
 
 
-def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> AsyncApp:
+def build_app(*, intake: Intake, http_mode: bool) -> AsyncApp:
     """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures."""
+    services = intake.services
     settings = services.settings
     signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
     with _without_token_skipped_warning():
@@ -55,7 +59,7 @@ def build_app(*, services: Services, runner: TurnRunner, http_mode: bool) -> Asy
             # setStatus and streaming are called by our gateway, not through listener arguments.
             attaching_conversation_kwargs_enabled=False,
         )
-    register(app, services=services, runner=runner)
+    register(app, intake=intake)
     return app
 
 
@@ -105,11 +109,15 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     """Open services, build the app, pick up unfinished turns; drain on exit."""
     async with open_services(settings, engine=engine) as services:
-        runner = TurnRunner(services=services, max_concurrent=settings.max_concurrent_runs)
-        app = build_app(services=services, runner=runner, http_mode=http_mode)
+        acks = AckPriority()
+        runner = TurnRunner(
+            services=services, max_concurrent=settings.max_concurrent_runs, acks=acks
+        )
+        intake = Intake(services=services, runner=runner, acks=acks)
+        app = build_app(intake=intake, http_mode=http_mode)
         await recover_unfinished_turns(services=services, runner=runner)
         try:
-            yield RunningBot(app=app, services=services, runner=runner)
+            yield RunningBot(app=app, services=services, runner=runner, intake=intake)
         finally:
             await runner.drain(settings.drain_s)
 

@@ -12,11 +12,8 @@ from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.admission import NoteGate
-from bot.intake import accept_message, remember_shared_files
+from bot.intake import Intake
 from bot.logs import log_context
-from bot.runner import TurnRunner
-from bot.services import Services
 from handlers.parse import (
     channel_file_share_for,
     incoming_message_for,
@@ -29,33 +26,22 @@ log = logging.getLogger(__name__)
 _MESSAGE_EVENTS = frozenset({"app_mention", "message"})
 
 
-def intake_middleware(*, services: Services, runner: TurnRunner) -> Callable[..., Awaitable[Any]]:
-    notes = NoteGate()  # admission notes sent lately, per person and kind
-
-    async def intake(
+def intake_middleware(intake: Intake) -> Callable[..., Awaitable[Any]]:
+    async def take_in(
         body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]
     ) -> Any:
         event = body.get("event") if body.get("type") == "event_callback" else None
         if not (isinstance(event, dict) and event.get("type") in _MESSAGE_EVENTS):
             return await next_()
-        with runner.taking_in():
-            with log_context(event_id=body.get("event_id")):
-                await _take(
-                    services=services, runner=runner, notes=notes, body=body, context=context
-                )
-            return await next_()
+        with intake.acks.taking_in(), log_context(event_id=body.get("event_id")):
+            await _take(intake=intake, body=body, context=context)
+        return await next_()
 
-    return intake
+    return take_in
 
 
-async def _take(
-    *,
-    services: Services,
-    runner: TurnRunner,
-    notes: NoteGate,
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-) -> None:
+async def _take(*, intake: Intake, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    services = intake.services
     bot_user_id = context.bot_user_id or ""
     answered = None
     reply_thread = unmentioned_reply_thread_for(body=body, bot_user_id=bot_user_id)
@@ -74,8 +60,7 @@ async def _take(
         share = top_level or thread_file_share_for(body=body, bot_user_id=bot_user_id)
         if share is not None:
             thread_key, user, files = share
-            await remember_shared_files(
-                services=services,
+            await intake.remember_shared_files(
                 thread=thread_key,
                 user=user,
                 ts=_event_ts(body) or thread_key.thread_ts,
@@ -83,9 +68,9 @@ async def _take(
                 top_level_channel=top_level is not None,
             )
         return
-    if runner.closing:
+    if intake.runner.closing:
         log.info("shutting down: message stored for the next start")
-    await accept_message(services=services, runner=runner, notes=notes, message=message)
+    await intake.accept_message(message)
 
 
 def _event_ts(body: dict[str, Any]) -> str | None:

@@ -14,9 +14,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.actions import Click, retry_turn, show_code, stop_turn
-from bot.answer import RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
-from bot.runner import TurnRunner
-from bot.services import Services
+from bot.intake import Intake
+from bot.slack.blocks import RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
 from handlers.intake import intake_middleware
 from handlers.manifest_facts import EVENT_TYPES_HANDLED
 from handlers.parse import action_for
@@ -31,8 +30,9 @@ async def _acknowledge(ack: Callable[[], Awaitable[None]] | None = None) -> None
     """Nothing to do: the intake middleware already took the message in."""
 
 
-def register(app: AsyncApp, *, services: Services, runner: TurnRunner) -> None:
-    app.use(intake_middleware(services=services, runner=runner))
+def register(app: AsyncApp, *, intake: Intake) -> None:
+    app.use(intake_middleware(intake))
+    runner = intake.runner
     for event_type in HANDLED_EVENT_TYPES:
         app.event(event_type)(_acknowledge)
 
@@ -40,19 +40,19 @@ def register(app: AsyncApp, *, services: Services, runner: TurnRunner) -> None:
         await ack()
         click = _click_of(body)
         if click is not None:
-            runner.spawn(show_code(services=services, runner=runner, click=click))
+            runner.spawn(show_code(intake=intake, click=click))
 
     async def on_stop(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
         click = _click_of(body)
         if click is not None:
-            runner.spawn(stop_turn(services=services, runner=runner, click=click))
+            runner.spawn(stop_turn(intake=intake, click=click))
 
     async def on_retry(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
         click = _click_of(body)
         if click is not None:
-            runner.spawn(retry_turn(services=services, runner=runner, click=click))
+            runner.spawn(retry_turn(intake=intake, click=click))
 
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)

@@ -245,6 +245,20 @@ def add_posted_artifact(db: Database, turn_id: str, *, file_id: str, now: float)
             raise KeyError(turn_id)
 
 
+_ADD_PART_SQL = (
+    "UPDATE turns SET answer_parts = json_insert(answer_parts, '$[#]', :part), "
+    "updated_at = :now WHERE id = :id AND NOT EXISTS "
+    "(SELECT 1 FROM json_each(turns.answer_parts) WHERE value = :part)"
+)
+
+
+def add_answer_part(db: Database, turn_id: str, *, part: int, now: float) -> None:
+    with db.atomic():
+        db.execute(_ADD_PART_SQL, {"id": turn_id, "part": part, "now": now})
+        if _one(db, "SELECT 1 AS found FROM turns WHERE id = ?", [turn_id]) is None:
+            raise KeyError(turn_id)
+
+
 def count_turns(db: Database) -> int:
     row = _one(db, "SELECT count(*) AS n FROM turns", [])
     return 0 if row is None else int(row["n"])

@@ -59,6 +59,8 @@ def turn_to_row(record: TurnRecord) -> Row:
     row = asdict(record)
     for name in TURN_LIST_COLUMNS:
         row[name] = json.dumps(list(row[name]), ensure_ascii=False)
+    row["run_requested"] = int(record.run_requested)
+    row["answer_parts"] = json.dumps(list(record.answer_parts))
     return row
 
 
@@ -66,6 +68,8 @@ def turn_from_row(row: Row) -> TurnRecord:
     values = {name: row[name] for name in TURN_COLUMNS}
     for name in TURN_LIST_COLUMNS:
         values[name] = tuple(json.loads(row[name]))
+    values["run_requested"] = bool(row["run_requested"])
+    values["answer_parts"] = tuple(int(n) for n in json.loads(row["answer_parts"]))
     return TurnRecord(**values)
 
 

@@ -7,6 +7,8 @@ migration that has shipped: add a new one.
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("insightbot")
@@ -158,3 +160,28 @@ def m003_remote_files(db: Database) -> None:
     # remembered one is refused again without asking Slack (and never downloaded).
     db.table("files").add_column("is_remote", int, not_null_default=0)
     db.table("channel_files").add_column("is_remote", int, not_null_default=0)
+
+
+@migrations()
+def m004_turn_progress(db: Database) -> None:
+    # Two hidden encodings become fields of their own: ``last_sequence = -1`` meant "a run
+    # may exist", and ``answer-part:<n>`` entries in ``posted_artifacts`` meant "continuation
+    # <n> of the answer was posted". Turns in flight at the upgrade keep their meaning.
+    turns = db.table("turns")
+    turns.add_column("run_requested", int, not_null_default=0)
+    turns.add_column("answer_parts", str, not_null_default="[]")
+    db.execute("UPDATE turns SET run_requested = 1, last_sequence = NULL WHERE last_sequence = -1")
+    rows = db.execute(
+        "SELECT id, posted_artifacts FROM turns WHERE posted_artifacts LIKE '%answer-part:%'"
+    ).fetchall()
+    for turn_id, posted in rows:
+        entries = json.loads(posted)
+        parts = sorted({int(e.split(":", 1)[1]) for e in entries if e.startswith(_PART_MARKER)})
+        files = [e for e in entries if not e.startswith(_PART_MARKER)]
+        db.execute(
+            "UPDATE turns SET posted_artifacts = ?, answer_parts = ? WHERE id = ?",
+            [json.dumps(files, ensure_ascii=False), json.dumps(parts), turn_id],
+        )
+
+
+_PART_MARKER = "answer-part:"  # how m004 recognises the markers it moves

@@ -98,3 +98,6 @@ class TurnRecord:
     updated_at: float = 0.0
     finished_at: float | None = None
     code_posted_ts: str | None = None  # Slack ts of the first "Show code" message, once posted
+    # The engine was asked to create the run: one may exist even while no response id is stored.
+    run_requested: bool = False
+    answer_parts: tuple[int, ...] = ()  # continuation messages of the answer already posted

@@ -37,7 +37,7 @@ T = TypeVar("T")
 # Expired dedupe keys and channel files are deleted at most this often.
 PURGE_INTERVAL_S = 600.0
 
-_UPDATABLE_TURN_FIELDS = frozenset(TURN_COLUMNS) - {"id"}
+_UPDATABLE_TURN_FIELDS = frozenset(TURN_COLUMNS) - {"id", "answer_parts"}  # add_answer_part
 _TURN_STATUSES = frozenset({RECEIVED, QUEUED, RUNNING, DONE, FAILED, CANCELLED, REFUSED})
 
 
@@ -210,6 +210,14 @@ class Store:
         Raises KeyError when no such turn exists.
         """
         job = partial(_jobs.add_posted_artifact, turn_id=turn_id, file_id=file_id, now=time.time())
+        await self._run(job)
+
+    async def add_answer_part(self, turn_id: str, part: int) -> None:
+        """Record that continuation message ``part`` of a turn's answer was posted (once).
+
+        Raises KeyError when no such turn exists.
+        """
+        job = partial(_jobs.add_answer_part, turn_id=turn_id, part=part, now=time.time())
         await self._run(job)
 
     async def count_turns(self) -> int:

@@ -24,6 +24,7 @@ from bot.types import (
     ConversationReplaced,
     EngineEvent,
     Failed,
+    FailureCode,
     FileFacts,
     Finished,
     LocalFile,
@@ -476,7 +477,8 @@ async def test_failed_response_is_reported_with_its_message(
     failed = events[-1]
     assert isinstance(failed, Failed)
     assert "The sandbox ran out of memory." in failed.message
-    assert failed.code == "server_error" and failed.retryable
+    assert failed.code is FailureCode.RESPONSE_FAILED and failed.reason == "server_error"
+    assert failed.retryable
     assert not any(isinstance(e, Finished) for e in events)
 
 

@@ -42,6 +42,7 @@ from bot.types import (
     CodeRunning,
     CodeStarted,
     Failed,
+    FailureCode,
     FileFacts,
     PastTurn,
     RunStarted,
@@ -313,25 +314,27 @@ def test_translator_ignores_events_at_or_before_its_cursor() -> None:
 
 
 @pytest.mark.parametrize(
-    ("terminal", "code", "words", "retryable"),
+    ("terminal", "code", "reason", "words", "retryable"),
     [
         (
             snapshot("failed", error={"code": "server_error", "message": "Boom in sandbox."}),
+            FailureCode.RESPONSE_FAILED,
             "server_error",
             "Boom in sandbox.",
             True,
         ),
         (
             snapshot("incomplete", incomplete_details={"reason": "max_output_tokens"}),
-            "incomplete:max_output_tokens",
+            FailureCode.INCOMPLETE,
+            "max_output_tokens",
             "too long",
             False,
         ),
-        (snapshot("cancelled"), "cancelled", "stopped", False),
+        (snapshot("cancelled"), FailureCode.CANCELLED, None, "stopped", False),
     ],
 )
 def test_translator_reports_unfinished_responses(
-    terminal: dict[str, Any], code: str, words: str, retryable: bool
+    terminal: dict[str, Any], code: FailureCode, reason: str | None, words: str, retryable: bool
 ) -> None:
     translator = StreamTranslator()
     kind = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(
@@ -354,7 +357,7 @@ def test_translator_reports_unfinished_responses(
     )
     failure = translator.failure
     assert isinstance(failure, Failed)
-    assert failure.code == code and words in failure.message
+    assert failure.code is code and failure.reason == reason and words in failure.message
     assert failure.retryable is retryable and failure.partial_text == "partial"
 
 

@@ -156,7 +156,7 @@ async def test_a_run_whose_id_was_never_stored_is_not_started_again(tmp_path: Pa
             event = await ask(h)
             await wait_until(lambda: _started(db))
         # As if the process had died after asking for the run but before storing its id.
-        _sql(db, "UPDATE turns SET response_id = NULL, last_sequence = -1")
+        _sql(db, "UPDATE turns SET response_id = NULL, last_sequence = NULL, run_requested = 1")
 
         async with bot_over(slack, openai, db) as h:
             await h.settle()

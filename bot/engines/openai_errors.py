@@ -21,7 +21,7 @@ from bot.errors import (
     EngineUnavailable,
 )
 from bot.network import describe_network_error
-from bot.types import Failed
+from bot.types import Failed, FailureCode
 
 
 def error_message_of(err: openai.APIError) -> str:
@@ -83,7 +83,7 @@ def engine_error_from(err: openai.OpenAIError) -> EngineError:
 def failed_from_error(
     err: EngineError,
     *,
-    code: str | None = None,
+    code: FailureCode | None = None,
     partial_text: str = "",
     sequence: int | None = None,
 ) -> Failed:
@@ -97,16 +97,16 @@ def failed_from_error(
     )
 
 
-def _error_code(err: EngineError) -> str:
+def _error_code(err: EngineError) -> FailureCode:
     names = {
-        EngineRateLimited: "rate_limited",
-        EngineQuotaExhausted: "insufficient_quota",
-        EngineAuthError: "auth",
-        EngineBadRequest: "bad_request",
-        EngineUnavailable: "unavailable",
-        ContainerExpired: "container_expired",
+        EngineRateLimited: FailureCode.RATE_LIMITED,
+        EngineQuotaExhausted: FailureCode.INSUFFICIENT_QUOTA,
+        EngineAuthError: FailureCode.AUTH,
+        EngineBadRequest: FailureCode.BAD_REQUEST,
+        EngineUnavailable: FailureCode.UNAVAILABLE,
+        ContainerExpired: FailureCode.CONTAINER_EXPIRED,
     }
-    return names.get(type(err), "engine_error")
+    return names.get(type(err), FailureCode.ENGINE_ERROR)
 
 
 def retry_after_seconds(err: openai.APIStatusError) -> float | None:
@@ -167,10 +167,11 @@ def failed_response_event(
         text += " Please try again in a moment."
     return Failed(
         message=text,
-        code=code or "response_failed",
+        code=FailureCode.RESPONSE_FAILED,
         retryable=code in _RETRYABLE_RESPONSE_ERRORS,
         partial_text=partial_text,
         sequence=sequence,
+        reason=code,
     )
 
 
@@ -183,17 +184,18 @@ def incomplete_response_event(
     )
     return Failed(
         message=text,
-        code=f"incomplete:{reason}" if reason else "incomplete",
+        code=FailureCode.INCOMPLETE,
         retryable=False,
         partial_text=partial_text,
         sequence=sequence,
+        reason=reason,
     )
 
 
 def cancelled_response_event(*, partial_text: str = "", sequence: int | None = None) -> Failed:
     return Failed(
         message="The analysis was stopped before it finished.",
-        code="cancelled",
+        code=FailureCode.CANCELLED,
         retryable=False,
         partial_text=partial_text,
         sequence=sequence,

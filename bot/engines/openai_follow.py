@@ -37,7 +37,7 @@ from bot.engines.openai_stream import (
 from bot.engines.output_budget import OutputBudget
 from bot.engines.sandbox_links import rewrite_sandbox_links
 from bot.errors import EngineError
-from bot.types import Artifact, EngineEvent, Failed, Finished, Session, TextDelta
+from bot.types import Artifact, EngineEvent, Failed, FailureCode, Finished, Session, TextDelta
 
 INCLUDE: list[Any] = ["code_interpreter_call.outputs"]
 Stream = AsyncStream[ResponseStreamEvent]
@@ -80,7 +80,7 @@ def stream_lost(partial_text: str, sequence: int | None) -> Failed:
     return Failed(
         message="I lost the connection to the analysis engine before the answer was complete. "
         "Please ask again.",
-        code="stream_lost",
+        code=FailureCode.STREAM_LOST,
         retryable=True,
         partial_text=partial_text,
         sequence=sequence,
@@ -91,7 +91,7 @@ def not_resumable(sequence: int | None) -> Failed:
     return Failed(
         message="This analysis can no longer be continued: the engine no longer has it. "
         "Please ask again.",
-        code="not_resumable",
+        code=FailureCode.NOT_RESUMABLE,
         retryable=True,
         sequence=sequence,
     )

@@ -44,6 +44,7 @@ from bot.types import (
     ConversationReplaced,
     EngineEvent,
     Failed,
+    FailureCode,
     PastTurn,
     Session,
     UploadedFile,
@@ -131,7 +132,7 @@ class TurnRun:
             yield self._failed(engine_error_from(err))
 
     def _failed(self, err: EngineError) -> Failed:
-        code = "outcome_unknown" if isinstance(err, OutcomeUnknown) else None
+        code = FailureCode.OUTCOME_UNKNOWN if isinstance(err, OutcomeUnknown) else None
         log.warning("turn %s failed: %s (request %s)", self.turn_id, err.detail, err.request_id)
         return failed_from_error(
             err,

@@ -1,15 +1,16 @@
-"""One turn: a user's question in a Slack thread, answered by the engine, posted back there.
+"""The script of one turn: a user's question in a Slack thread, answered by the engine, posted
+back there. The steps, in order, each in its own module of this package:
 
-    1. thread → conversation (bot/turn_session.py)   4. follow the engine run (bot/turn_events.py)
-    2. collect files (bot/turn_files.py)             5. answer → Slack (bot/answer.py)
-    3. download from Slack → upload to engine        6. charts/files → the thread, per batch
-                                                     7. record the turn (storage)
+    1. collect files (files.py)                     5. follow the engine run (follow.py)
+    2. download from Slack → upload to the engine   6. answer → Slack (answer.py, end.py)
+    3. thread → conversation and sandbox (session.py) 7. charts/files → the thread, per batch
+    4. open the answer message, mark the run requested (ledger.py records every step)
 
 The order of writes makes a restart safe: the "working" message (Stop button) and the answer
-message are created and their ts stored before the engine run starts; the run's id and cursor
-are stored as it goes; the answer then only updates that message (see bot/answer.py). A turn
-whose run may have been created but whose id was never stored is not run again: the user gets
-an apology with a Retry button instead (``RUN_REQUESTED``).
+message are created and their ts recorded before the engine run starts; the run's id and
+cursor are recorded as it goes; the answer then only updates that message (see answer.py). A
+turn whose run may have been created but whose id was never recorded is not run again: the
+user gets an apology with a Retry button instead (``TurnLedger.run_requested``).
 
 Whatever happens, the status line, the working message and the 👀 reaction are cleared at the
 end and the user sees the answer or what went wrong. A turn cancelled by shutdown leaves them
@@ -22,33 +23,31 @@ import asyncio
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from bot import messages
-from bot.answer import end_working_message, post_working_message
 from bot.errors import EngineAuthError, EngineQuotaExhausted, InsightbotError
 from bot.files import supported_types_text
 from bot.services import Services
 from bot.slack.gateway import AnswerStream
 from bot.slack.progress import StatusKeeper
-from bot.turn_end import TurnState, fail_turn, finish_turn, record_failure, report_stopped, say
-from bot.turn_events import TurnControl, follow_run
-from bot.turn_files import collect_turn_files, files_for_turn, upload_turn_files
-from bot.turn_session import prepared_session, session_of, thread_history
-from bot.types import Failed, IncomingMessage
-from storage.records import FAILED, RUNNING, TurnRecord
+from bot.turn.answer import end_working_message, post_working_message
+from bot.turn.decisions import files_for_turn, resume_cursor
+from bot.turn.end import fail_turn, finish_turn, record_failure, report_stopped, say
+from bot.turn.files import collect_turn_files, upload_turn_files
+from bot.turn.follow import follow_run
+from bot.turn.ledger import TurnLedger
+from bot.turn.session import prepared_session, session_of, thread_history
+from bot.turn.state import TurnControl, TurnState
+from bot.types import FailureCode, IncomingMessage
+from storage.records import TurnRecord
 
-__all__ = ["RUN_REQUESTED", "TurnControl", "resume_turn", "run_turn"]
+__all__ = ["resume_turn", "run_turn"]
 
 log = logging.getLogger(__name__)
-
-# Stored as ``last_sequence`` just before the engine is asked to create the run: from then on
-# a run may exist even while no response id is stored.
-RUN_REQUESTED = -1
 
 
 async def run_turn(
@@ -83,6 +82,7 @@ async def _guarded(
         turn=turn,
         message=message,
         control=control,
+        ledger=TurnLedger.of(services.store, turn),
         lang=messages.language_of(message.text),
         status_ts=turn.status_ts,
     )
@@ -122,9 +122,9 @@ async def _guarded(
 
 async def _answer(state: TurnState) -> None:
     services, turn, message, lang = state.services, state.turn, state.message, state.lang
-    store = services.store
+    ledger = state.ledger
     thread = message.thread
-    await store.update_turn(turn.id, status=RUNNING)
+    await ledger.running()
     # The Stop control goes up while the files are gathered (neither waits for the other).
     # Both always finish before going on, so a failure never leaves a Stop button behind.
     shown, collected = await asyncio.gather(
@@ -143,7 +143,7 @@ async def _answer(state: TurnState) -> None:
         return
     if not collected.records:
         await say(state, messages.no_files(lang, supported_types_text()))
-        await store.update_turn(turn.id, status=FAILED, error="no_files", finished_at=time.time())
+        await ledger.failed(FailureCode.NO_FILES)
         return
     limit = services.settings.max_files_per_thread
     # Chosen before any download: files beyond the limit are never fetched.
@@ -154,9 +154,7 @@ async def _answer(state: TurnState) -> None:
         notices.append(messages.file_problems(lang, problems))
     if not uploaded:
         await say(state, "\n\n".join(notices))
-        await store.update_turn(
-            turn.id, status=FAILED, error="no_usable_files", finished_at=time.time()
-        )
+        await ledger.failed(FailureCode.NO_USABLE_FILES)
         return
     if state.control.stop.is_set():
         await report_stopped(state)
@@ -170,10 +168,9 @@ async def _answer(state: TurnState) -> None:
     if notices:
         await say(state, "\n\n".join(notices))
     question = message.text.strip() or messages.empty_question(lang)
-    history = await thread_history(services=services, thread_key=thread.as_str(), before=turn.id)
+    history = await thread_history(store=services.store, thread_key=thread.as_str(), before=turn.id)
     stream = await _open_answer(state)
-    # One write: a stored answer message always comes with the mark that a run may exist.
-    await store.update_turn(turn.id, answer_ts=stream.ts, last_sequence=RUN_REQUESTED)
+    await ledger.run_requested(answer_ts=stream.ts)
     async with _scratch_dir(services.workdir) as out_dir:
         events = services.engine.run(
             session=session,
@@ -185,8 +182,7 @@ async def _answer(state: TurnState) -> None:
         )
         outcome = await follow_run(
             services=services,
-            turn_id=turn.id,
-            thread_key=thread.as_str(),
+            ledger=ledger,
             session=session,
             stream=stream,
             events=events,
@@ -220,11 +216,11 @@ async def _show_working(state: TurnState) -> None:
         services=state.services, turn_id=state.turn.id, thread=thread, lang=state.lang
     )
     if state.status_ts:
-        await state.services.store.update_turn(state.turn.id, status_ts=state.status_ts)
+        await state.ledger.working_message_posted(state.status_ts)
 
 
 async def _open_answer(state: TurnState) -> AnswerStream:
-    """Create the answer message now (before the run); the caller stores its ts."""
+    """Create the answer message now (before the run); the caller records its ts."""
     services, lang, thread = state.services, state.lang, state.message.thread
     stream = await services.slack.start_answer(
         channel=thread.channel,
@@ -243,7 +239,7 @@ async def _open_answer(state: TurnState) -> AnswerStream:
 
 
 async def _resume(state: TurnState) -> None:
-    services, turn, lang = state.services, state.turn, state.lang
+    services, turn, lang, ledger = state.services, state.turn, state.lang, state.ledger
     thread = state.message.thread
     if turn.answer_ts:
         state.stream = await services.slack.resume_answer(
@@ -252,22 +248,24 @@ async def _resume(state: TurnState) -> None:
     if not turn.response_id:
         log.warning("turn %s may have started a run whose id was never stored", turn.id)
         await fail_turn(
-            state, message_text=messages.outcome_unknown_after_restart(lang), code="outcome_unknown"
+            state,
+            message_text=messages.outcome_unknown_after_restart(lang),
+            code=FailureCode.OUTCOME_UNKNOWN,
         )
         return
     session = session_of(await services.store.get_thread(thread.as_str()))
     if session is None:
-        await fail_turn(state, message_text=messages.interrupted(lang), code="not_resumable")
+        await fail_turn(
+            state, message_text=messages.interrupted(lang), code=FailureCode.NOT_RESUMABLE
+        )
         return
     await _show_working(state)
     stream = state.stream
     if stream is None:
         stream = await _open_answer(state)
         if stream.ts:
-            await services.store.update_turn(turn.id, answer_ts=stream.ts)
-    cursor = (
-        turn.last_sequence if turn.last_sequence is not None and turn.last_sequence >= 0 else None
-    )
+            await ledger.answer_message_posted(stream.ts)
+    cursor = resume_cursor(turn)
     log.info("resuming turn %s: response %s after %s", turn.id, turn.response_id, cursor)
     async with _scratch_dir(services.workdir) as out_dir:
         events = services.engine.resume(
@@ -275,8 +273,7 @@ async def _resume(state: TurnState) -> None:
         )
         outcome = await follow_run(
             services=services,
-            turn_id=turn.id,
-            thread_key=thread.as_str(),
+            ledger=ledger,
             session=session,
             stream=stream,
             events=events,
@@ -286,8 +283,4 @@ async def _resume(state: TurnState) -> None:
             response_id=turn.response_id,
             sequence=cursor,
         )
-        if outcome.failed is not None and outcome.failed.code == "not_resumable":
-            outcome.failed = Failed(
-                message=messages.interrupted(lang), code="not_resumable", retryable=True
-            )
-        await finish_turn(state, outcome)
+        await finish_turn(state, outcome, resumed=True)

@@ -6,8 +6,8 @@ after a restart without showing anything twice:
 
 - the answer's first message is created before the engine runs and its ts is stored; the
   final answer only ever *updates* it (repeating an update is harmless);
-- each continuation message of a long answer is recorded (``answer-part:<n>`` in the turn's
-  ``posted_artifacts``) right after it is posted, and skipped when already recorded;
+- each continuation message of a long answer is recorded (the turn's ``answer_parts``) right
+  after it is posted, and skipped when already recorded;
 - charts and files go up one Slack message per batch (at most FILES_PER_MESSAGE), and each
   batch's engine file ids are recorded right after Slack confirmed it.
 
@@ -19,70 +19,32 @@ from __future__ import annotations
 import logging
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot import messages
 from bot.errors import SlackProblem
 from bot.services import Services
+from bot.slack.blocks import (
+    RETRY_ACTION,
+    SHOW_CODE_ACTION,
+    STOP_ACTION,
+    button_block,
+    section_block,
+    with_button,
+)
 from bot.slack.gateway import FILES_PER_MESSAGE, AnswerStream, OutgoingFile
 from bot.slack.render import SlackMessage, slack_messages_for
-from bot.types import Artifact, ArtifactWithheld, Failed, Finished, ThreadKey
+from bot.turn.ledger import TurnLedger
+from bot.turn.state import AnswerOutcome
+from bot.types import Artifact, ThreadKey
 
 log = logging.getLogger(__name__)
-
-SHOW_CODE_ACTION = "show_code"
-RETRY_ACTION = "retry_turn"
-STOP_ACTION = "stop_turn"
-PART_MARKER = "answer-part:"  # in posted_artifacts: continuation message <n> was posted
-
-
-@dataclass
-class AnswerOutcome:
-    """What the engine produced for one turn, gathered while following its events."""
-
-    response_id: str | None = None
-    sequence: int | None = None
-    code: list[str] = field(default_factory=list)
-    artifacts: list[Artifact] = field(default_factory=list)
-    withheld: list[ArtifactWithheld] = field(default_factory=list)  # over the output limits
-    text_started: bool = False
-    finished: Finished | None = None
-    failed: Failed | None = None
-    stopped_by: str | None = None
-    timed_out: bool = False
-
-
-def button_block(
-    *, action_id: str, text: str, value: str, style: str | None = None
-) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text, "emoji": True},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return {"type": "actions", "block_id": f"{action_id}:{value}"[:255], "elements": [button]}
-
-
-def section_block(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}
-
-
-def with_button(parts: list[SlackMessage], block: dict[str, Any]) -> list[SlackMessage]:
-    """``parts`` with ``block`` added to the last message (a new message if that one is full)."""
-    if parts and len(parts[-1].blocks) < 50:
-        last = parts[-1]
-        return [*parts[:-1], SlackMessage(text=last.text, blocks=(*last.blocks, block))]
-    return [*parts, SlackMessage(text=" ", blocks=(block,))]
 
 
 async def post_final_answer(
     *,
     services: Services,
-    turn_id: str,
+    ledger: TurnLedger,
     thread: ThreadKey,
     stream: AnswerStream,
     outcome: AnswerOutcome,
@@ -94,26 +56,23 @@ async def post_final_answer(
     posted again. Raises SlackProblem when Slack refused the answer.
     """
     assert outcome.finished is not None
-    store = services.store
     text = outcome.finished.text.strip() or "(no text)"
     parts = slack_messages_for(text)
     if outcome.code or outcome.finished.code:
         label = messages.show_code_label(lang)
-        parts = with_button(
-            parts, button_block(action_id=SHOW_CODE_ACTION, text=label, value=turn_id)
-        )
-    stored = await store.get_turn(turn_id)
-    done = set(stored.posted_artifacts) if stored is not None else set()
+        button = button_block(action_id=SHOW_CODE_ACTION, text=label, value=ledger.turn_id)
+        parts = with_button(parts, button)
+    stored = await services.store.get_turn(ledger.turn_id)
+    done = set(stored.answer_parts) if stored is not None else set()
     timestamps = await stream.finish(final_messages=parts[:1])
     answer_ts = timestamps[0] if timestamps else stream.ts
     if answer_ts:
-        await store.update_turn(turn_id, answer_ts=answer_ts)
+        await ledger.answer_message_posted(answer_ts)
     for number, part in enumerate(parts[1:], start=1):
-        marker = f"{PART_MARKER}{number}"
-        if marker in done:
+        if number in done:
             continue
         await _post_part(services, thread, part)
-        await store.add_posted_artifact(turn_id, marker)
+        await ledger.answer_part_posted(number)
     return answer_ts
 
 
@@ -150,7 +109,7 @@ def _outgoing(artifact: Artifact, question: str) -> OutgoingFile:
 async def post_artifacts(
     *,
     services: Services,
-    turn_id: str,
+    ledger: TurnLedger,
     thread: ThreadKey,
     question: str,
     artifacts: Sequence[Artifact],
@@ -161,8 +120,7 @@ async def post_artifacts(
     refused even after its client's retries (the caller tells the thread); never raises
     SlackProblem.
     """
-    store = services.store
-    stored = await store.get_turn(turn_id)
+    stored = await services.store.get_turn(ledger.turn_id)
     already = set(stored.posted_artifacts) if stored is not None else set()
     fresh: list[Artifact] = []
     for artifact in artifacts:
@@ -181,8 +139,7 @@ async def post_artifacts(
             log.error("Slack refused the turn's files: %s", problem.detail)
             refused.extend(a.name for a in batch)
             continue
-        for artifact in batch:
-            await store.add_posted_artifact(turn_id, artifact.file_id)
+        await ledger.artifacts_posted([a.file_id for a in batch])
     return refused
 
 

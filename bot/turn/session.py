@@ -7,8 +7,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bot.engines.base import Engine
 from bot.services import Services
 from bot.types import IncomingMessage, PastTurn, Session, UploadedFile
+from storage import Store
 from storage.records import DONE, ThreadRecord
 
 
@@ -31,37 +33,43 @@ async def prepared_session(
 
     Raises EngineError subclasses (from the engine) and StorageError.
     """
-    store = services.store
-    key = message.thread.as_str()
-    record = await store.get_thread(key)
-    session = await services.engine.prepare_session(
-        session=session_of(record), files=files, label=key
+    thread = message.thread
+    blank = ThreadRecord(
+        key=thread.as_str(),
+        team=thread.team,
+        channel=thread.channel,
+        thread_ts=thread.thread_ts,
+        created_at=time.time(),
     )
-    now = time.time()
-    base = record or ThreadRecord(
-        key=key,
-        team=message.thread.team,
-        channel=message.thread.channel,
-        thread_ts=message.thread.thread_ts,
-        created_at=now,
+    return await prepare_thread_session(
+        store=services.store, engine=services.engine, blank=blank, files=files
     )
+
+
+async def prepare_thread_session(
+    *, store: Store, engine: Engine, blank: ThreadRecord, files: Sequence[UploadedFile]
+) -> Session:
+    """The session of the thread ``blank.key`` (``blank`` is its record when it has none yet),
+    made live by the engine with ``files``, and stored. Raises EngineError and StorageError."""
+    record = await store.get_thread(blank.key)
+    session = await engine.prepare_session(session=session_of(record), files=files, label=blank.key)
     await store.save_thread(
         replace(
-            base,
+            record or blank,
             conversation_id=session.conversation_id,
             container_id=session.container_id,
             memory_limit=session.memory_limit,
             file_paths=dict(session.file_paths),
-            updated_at=now,
+            updated_at=time.time(),
         )
     )
     return session
 
 
-async def thread_history(*, services: Services, thread_key: str, before: str) -> list[PastTurn]:
-    """The answered questions of a thread before turn ``before``, oldest first."""
+async def thread_history(*, store: Store, thread_key: str, before: str | None) -> list[PastTurn]:
+    """The answered questions of a thread (before turn ``before``), oldest first."""
     past = []
-    for earlier in await services.store.thread_turns(thread_key):
+    for earlier in await store.thread_turns(thread_key):
         if earlier.id == before:
             break
         if earlier.status == DONE and earlier.answer_text:

@@ -6,7 +6,7 @@ file at all, the data files most recently shared at the top level of the same ch
 ever comes from another channel, from inside another thread, or from a DM into a channel.
 
 At most ``max_files_per_thread`` of them are used, chosen before anything is downloaded
-(``files_for_turn``); the others are named in the thread.
+(``files_for_turn`` in bot/turn/decisions.py); the others are named in the thread.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from bot.file_records import (
 from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
 from bot.services import Services
 from bot.slack.download import download_file, refuse_remote
+from bot.turn.decisions import choose_channel_files
 from bot.types import IncomingMessage, LocalFile, SlackFile, UploadedFile
-from storage.records import ChannelFileRecord, FileRecord
+from storage.records import FileRecord
 
 log = logging.getLogger(__name__)
 
@@ -41,49 +42,6 @@ class CollectedFiles:
     records: list[FileRecord] = field(default_factory=list)  # oldest shared first
     notices: list[str] = field(default_factory=list)  # told to the user before the answer
     problems: list[str] = field(default_factory=list)  # files refused, each naming the file
-
-
-def choose_channel_files(
-    candidates: Sequence[ChannelFileRecord], *, named: Sequence[str]
-) -> list[ChannelFileRecord]:
-    """The channel files to use: the ones the user named, else the newest share's data files."""
-    if named:
-        wanted = {n.casefold() for n in named}
-        return [c for c in candidates if c.name.casefold() in wanted]
-    if not candidates:
-        return []
-    newest_ts = max(c.shared_ts for c in candidates)
-    return [c for c in candidates if c.shared_ts == newest_ts]
-
-
-def files_for_turn(
-    records: Sequence[FileRecord], *, message: IncomingMessage, limit: int
-) -> tuple[list[FileRecord], list[str]]:
-    """Which of a thread's files (oldest first) a turn uses, and the names of the others.
-
-    Files on the triggering message come first, then files the question names, then the
-    newest by share time; the chosen keep their oldest-first order.
-    """
-    if len(records) <= limit:
-        return list(records), []
-    on_message = {f.id for f in message.files}
-    named = {n.casefold() for n in message.named_files}
-
-    def rank(item: tuple[int, FileRecord]) -> tuple[int, int]:
-        index, record = item
-        if record.slack_file_id in on_message:
-            group = 0
-        elif record.name.casefold() in named:
-            group = 1
-        else:
-            group = 2
-        return group, -index  # within a group, the newest (latest in the list) first
-
-    ranked = sorted(enumerate(records), key=rank)
-    kept = {index for index, _ in ranked[:limit]}
-    chosen = [r for i, r in enumerate(records) if i in kept]
-    left_out = [r.name for i, r in enumerate(records) if i not in kept]
-    return chosen, left_out
 
 
 async def collect_turn_files(

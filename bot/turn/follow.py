@@ -20,16 +20,17 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot import messages
-from bot.answer import AnswerOutcome
 from bot.errors import EngineError
 from bot.services import Services
 from bot.slack.gateway import AnswerStream
-from bot.turn_session import store_conversation
+from bot.turn.decisions import silence_limit_s
+from bot.turn.ledger import TurnLedger
+from bot.turn.session import store_conversation
+from bot.turn.state import AnswerOutcome, TurnControl
 from bot.types import (
     Artifact,
     ArtifactWithheld,
@@ -48,28 +49,13 @@ from bot.types import (
 log = logging.getLogger(__name__)
 
 CURSOR_SAVE_INTERVAL_S = 0.5
-SILENCE_MAX_S = 60.0
 STOP_GRACE_S = 15.0
-
-
-def silence_limit_s(run_timeout_s: float) -> float:
-    """How long a stream may stay quiet before it is reopened."""
-    return min(SILENCE_MAX_S, run_timeout_s / 3)
-
-
-@dataclass
-class TurnControl:
-    """Shared between a running turn and the Stop button."""
-
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    stopped_by: str | None = None
 
 
 async def follow_run(
     *,
     services: Services,
-    turn_id: str,
-    thread_key: str,
+    ledger: TurnLedger,
     session: Session,
     stream: AnswerStream,
     events: AsyncIterator[EngineEvent],
@@ -87,8 +73,7 @@ async def follow_run(
     """
     follower = _Follower(
         services=services,
-        turn_id=turn_id,
-        thread_key=thread_key,
+        ledger=ledger,
         session=session,
         stream=stream,
         control=control,
@@ -106,8 +91,7 @@ class _Follower:
         self,
         *,
         services: Services,
-        turn_id: str,
-        thread_key: str,
+        ledger: TurnLedger,
         session: Session,
         stream: AnswerStream,
         control: TurnControl,
@@ -116,8 +100,9 @@ class _Follower:
     ) -> None:
         self.services = services
         self.out_dir = out_dir
-        self.turn_id = turn_id
-        self.thread_key = thread_key
+        self.ledger = ledger
+        self.turn_id = ledger.turn_id
+        self.thread_key = ledger.thread_key
         self.session = session
         self.stream = stream
         self.control = control
@@ -252,9 +237,7 @@ class _Follower:
         match event:
             case RunStarted(response_id=response_id):
                 outcome.response_id = response_id
-                await self.services.store.update_turn(
-                    self.turn_id, response_id=response_id, last_sequence=event.sequence
-                )
+                await self.ledger.run_started(response_id=response_id, sequence=event.sequence)
                 self.saved_sequence = event.sequence
                 await stream.task(
                     id="start", title=messages.task_title("start", self.lang), status="complete"
@@ -292,20 +275,22 @@ class _Follower:
         await self._save(force=False)
 
     async def _save(self, *, force: bool) -> None:
-        """Store the cursor (at most every CURSOR_SAVE_INTERVAL_S) and a new answer ts."""
-        changes: dict[str, object] = {}
-        if self.stream.ts and self.stream.ts != self.saved_answer_ts:
-            changes["answer_ts"] = self.stream.ts
+        """Record the cursor (at most every CURSOR_SAVE_INTERVAL_S) and a new answer ts."""
+        moved = (
+            self.stream.ts if self.stream.ts and self.stream.ts != self.saved_answer_ts else None
+        )
         sequence = self.outcome.sequence
         due = force or time.monotonic() - self.last_saved >= CURSOR_SAVE_INTERVAL_S
-        if sequence is not None and sequence != self.saved_sequence and due:
-            changes["last_sequence"] = sequence
-        if not changes:
+        advanced = sequence if sequence is not None and sequence != self.saved_sequence else None
+        if advanced is not None and not due:
+            advanced = None
+        if moved is None and advanced is None:
             return
-        await self.services.store.update_turn(self.turn_id, **changes)
+        await self.ledger.cursor(sequence=advanced, answer_ts=moved)
         self.last_saved = time.monotonic()
         self.saved_answer_ts = self.stream.ts
-        self.saved_sequence = sequence if "last_sequence" in changes else self.saved_sequence
+        if advanced is not None:
+            self.saved_sequence = advanced
 
 
 async def _close(events: AsyncIterator[EngineEvent]) -> None:

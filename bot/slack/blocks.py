@@ -1,0 +1,49 @@
+"""Block Kit pieces the bot's own messages are made of: its buttons (and their action ids,
+which the handlers route) and a plain section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.render import MAX_BLOCKS, SlackMessage
+
+__all__ = [
+    "RETRY_ACTION",
+    "SHOW_CODE_ACTION",
+    "STOP_ACTION",
+    "button_block",
+    "section_block",
+    "with_button",
+]
+
+SHOW_CODE_ACTION = "show_code"
+RETRY_ACTION = "retry_turn"
+STOP_ACTION = "stop_turn"
+SECTION_TEXT_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
+
+
+def button_block(
+    *, action_id: str, text: str, value: str, style: str | None = None
+) -> dict[str, Any]:
+    """An actions block holding one button."""
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return {"type": "actions", "block_id": f"{action_id}:{value}"[:255], "elements": [button]}
+
+
+def section_block(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT_LIMIT]}}
+
+
+def with_button(parts: list[SlackMessage], block: dict[str, Any]) -> list[SlackMessage]:
+    """``parts`` with ``block`` added to the last message (a new message if that one is full)."""
+    if parts and len(parts[-1].blocks) < MAX_BLOCKS:
+        last = parts[-1]
+        return [*parts[:-1], SlackMessage(text=last.text, blocks=(*last.blocks, block))]
+    return [*parts, SlackMessage(text=" ", blocks=(block,))]
