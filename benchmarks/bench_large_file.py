@@ -31,7 +31,7 @@ from benchmarks.world import (
     mention,
     write_csv,
 )
-from bot.engines.openai_uploads import PART_SIZE
+from bot.engines.openai.uploads import PART_SIZE
 from tests.fakes.slack_server import FakeSlack
 
 

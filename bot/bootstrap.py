@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.engines.base import Engine
-from bot.engines.openai_engine import build_engine
+from bot.engines.openai import build_engine
 from bot.services import Services
 from bot.slack.client import build_web_client
 from bot.slack.file_hosts import FileHostPolicy

@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ask import ask
-    from bot.engines.openai_engine import build_engine
+    from bot.engines.openai import build_engine
     from storage import open_store
 
     settings.require("openai_api_key")
@@ -175,7 +175,7 @@ async def _copy_database(db_path: Path, dest: Path) -> int:
 
 async def _doctor(settings: Settings) -> int:
     from bot.doctor import run_doctor
-    from bot.engines.openai_engine import build_engine
+    from bot.engines.openai import build_engine
     from bot.slack.client import build_web_client
     from bot.slack.gateway import SlackGateway
     from handlers.manifest_facts import BOT_SCOPES

@@ -13,7 +13,7 @@ import pytest
 
 from bot.ask import ask
 from bot.config import load_settings
-from bot.engines.openai_engine import OpenAIEngine
+from bot.engines.openai import OpenAIEngine
 from storage import open_store
 from tests.fakes.openai_model import ModelArtifact, ModelContext, ModelResult, default_model
 from tests.fakes.openai_server import FakeOpenAI

@@ -105,7 +105,7 @@ async def test_every_subscribed_event_is_answered_200_never_404(
 
 
 _OWNERS = {
-    "openai": ("bot/engines/openai_",),
+    "openai": ("bot/engines/openai/",),
     "slack_sdk": ("bot/slack/",),
     "slack_bolt": ("handlers/",),
     "sqlite_utils": ("storage/",),

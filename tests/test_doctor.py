@@ -6,7 +6,7 @@ import socket
 
 from bot.config import load_settings
 from bot.doctor import run_doctor
-from bot.engines.openai_engine import OpenAIEngine
+from bot.engines.openai import OpenAIEngine
 from bot.slack.client import build_web_client
 from bot.slack.gateway import SlackGateway
 from handlers.manifest_facts import BOT_SCOPES

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from bot.config import Secret, Settings
-from bot.engines.openai_engine import OpenAIEngine, Timing, build_engine
+from bot.engines.openai import OpenAIEngine, Timing, build_engine
 from bot.errors import EngineAuthError, EngineBadRequest, EngineQuotaExhausted
 from bot.files import inspect_file, sha256_of
 from bot.types import (
@@ -140,7 +140,7 @@ async def test_csv_question_gives_text_and_png_chart(
     assert start.request_id and start.request_id.startswith("req_")
     done = finished(events)
     assert SALES_LINE in done.text
-    assert "sandbox:" not in done.text and "chart (chart.png)" in done.text
+    assert "sandbox:" not in done.text and "chart (📎 `chart.png`)" in done.text
     charts = [e for e in events if isinstance(e, Artifact)]
     assert len(charts) == 1
     assert charts[0].name == "chart.png" and charts[0].mime_type == "image/png"
@@ -229,7 +229,7 @@ async def test_uncited_files_the_code_wrote_are_delivered_too(
     assert set(artifacts) == {"chart.png", "summary.csv"}
     assert artifacts["summary.csv"].path.read_bytes() == b"a,b\n1,2\n"
     assert artifacts["summary.csv"].mime_type == "text/csv"
-    assert "the summary (summary.csv)" in finished(events).text
+    assert "the summary (📎 `summary.csv`)" in finished(events).text
 
 
 # ------------------------------------------------------------------ sandbox recovery
@@ -393,7 +393,9 @@ async def test_resume_after_a_crash_continues_from_the_stored_sequence(
     done = finished(after)
     assert not any(isinstance(e, RunStarted) for e in after)
     text = streamed_text(before) + streamed_text(after)
-    assert text.replace("[chart](sandbox:/mnt/data/chart.png)", "chart (chart.png)") == done.text
+    assert (
+        text.replace("[chart](sandbox:/mnt/data/chart.png)", "chart (📎 `chart.png`)") == done.text
+    )
     charts = [e for e in after if isinstance(e, Artifact)]
     assert charts and charts[0].path.read_bytes().startswith(PNG_SIGNATURE)
 

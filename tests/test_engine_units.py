@@ -16,15 +16,15 @@ from pydantic import TypeAdapter
 
 from bot.engines.history import MAX_ITEMS, summary_items
 from bot.engines.instructions import instructions_for
-from bot.engines.openai_errors import engine_error_from, retry_after_seconds
-from bot.engines.openai_stream import (
+from bot.engines.openai.errors import engine_error_from, retry_after_seconds
+from bot.engines.openai.stream import (
     StreamTranslator,
     answer_text,
     cited_files,
     decode_data_url,
     inline_images,
 )
-from bot.engines.openai_uploads import FileWindow
+from bot.engines.openai.uploads import FileWindow
 from bot.engines.sandbox_links import rewrite_sandbox_links
 from bot.engines.sizing import files_that_fit, memory_tier_for, tier_is_enough
 from bot.errors import (
@@ -112,20 +112,59 @@ def test_newest_files_fit_and_the_oldest_are_named_left_out() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "names", "expected"),
+    ("markdown", "expected"),
     [
-        ("See [chart](sandbox:/mnt/data/x.png).", {"x.png"}, "See chart (x.png)."),
-        ("![Sales](sandbox:/mnt/data/sales.png)", {"sales.png"}, "Sales (sales.png)"),
-        ("[x.png](sandbox:/mnt/data/x.png)", {"x.png"}, "x.png"),
-        ("[표](sandbox:/mnt/data/%EB%A7%A4%EC%B6%9C.png)", {"매출.png"}, "표 (매출.png)"),
-        ("[gone](sandbox:/mnt/data/gone.csv)", {"x.png"}, "gone"),
-        ("saved to sandbox:/mnt/data/out.csv now", {"out.csv"}, "saved to out.csv now"),
-        ("no links here", set(), "no links here"),
+        (
+            "See [the chart](sandbox:/mnt/data/chart.png).",
+            "See the chart (📎 `chart.png`).",
+        ),
+        (
+            "![매출 차트](<sandbox:/mnt/data/매출 차트.png>)",
+            "매출 차트 (📎 `매출 차트.png`)",
+        ),
+        (
+            "[download](sandbox:/mnt/data/%EB%A7%A4%EC%B6%9C.csv)",
+            "download (📎 `매출.csv`)",
+        ),
+        ("[data](sandbox:/mnt/data/unknown.csv) is ready", "data is ready"),
+        ("[](sandbox:/mnt/data/chart.png)", "📎 `chart.png`"),
+        ("[report](sandbox:/mnt/data/report(1).xlsx)", "report (📎 `report(1).xlsx`)"),
+        ("Code: `[x](sandbox:/mnt/data/chart.png)`", "Code: `[x](sandbox:/mnt/data/chart.png)`"),
+        (
+            "```\n[x](sandbox:/mnt/data/chart.png)\n```",
+            "```\n[x](sandbox:/mnt/data/chart.png)\n```",
+        ),
+        ("[site](https://example.com/chart.png)", "[site](https://example.com/chart.png)"),
     ],
 )
+def test_sandbox_links_point_to_attached_files(markdown: str, expected: str) -> None:
+    names = {
+        "chart.png": "chart.png",
+        "/mnt/data/매출 차트.png": "매출 차트.png",
+        "sandbox:/mnt/data/매출.csv": "매출.csv",
+        "report(1).xlsx": "report(1).xlsx",
+    }
+    assert rewrite_sandbox_links(markdown, names) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "expected"),
+    [
+        ("See [chart](sandbox:/mnt/data/x.png).", {"x.png"}, "See chart (📎 `x.png`)."),
+        ("![Sales](sandbox:/mnt/data/sales.png)", {"sales.png"}, "Sales (📎 `sales.png`)"),
+        ("[x.png](sandbox:/mnt/data/x.png)", {"x.png"}, "x.png (📎 `x.png`)"),
+        ("[표](sandbox:/mnt/data/%EB%A7%A4%EC%B6%9C.png)", {"매출.png"}, "표 (📎 `매출.png`)"),
+        ("[gone](sandbox:/mnt/data/gone.csv)", {"x.png"}, "gone"),
+        ("saved to sandbox:/mnt/data/out.csv now", {"out.csv"}, "saved to out.csv now"),
+        ("bare `sandbox:/mnt/data/out.csv` in code", {"out.csv"}, "bare `sandbox:/mnt/data/out.csv` in code"),
+        ("no links here", set(), "no links here"),
+    ],
+)  # fmt: skip
 def test_sandbox_links_become_plain_names(text: str, names: set[str], expected: str) -> None:
-    assert rewrite_sandbox_links(text, names) == expected
-    assert "sandbox:" not in rewrite_sandbox_links(text, names)
+    rewritten = rewrite_sandbox_links(text, {n: n for n in names})
+    assert rewritten == expected
+    if "`" not in text:
+        assert "sandbox:" not in rewritten
 
 
 # ------------------------------------------------------------------ instructions

@@ -15,7 +15,6 @@ from bot.slack.render import (
     code_blocks_for,
     code_messages_for,
     plain_text_for,
-    rewrite_sandbox_links,
     slack_messages_for,
 )
 
@@ -368,42 +367,6 @@ def test_message_text_is_readable_and_bounded() -> None:
     assert all(len(m.text) <= 3000 for m in messages)
     assert messages[0].text.startswith("Section 1\n\nThe revenue in Seoul")
     assert "```" not in messages[0].text and "##" not in messages[0].text
-
-
-@pytest.mark.parametrize(
-    ("markdown", "expected"),
-    [
-        (
-            "See [the chart](sandbox:/mnt/data/chart.png).",
-            "See the chart (📎 `chart.png`).",
-        ),
-        (
-            "![매출 차트](<sandbox:/mnt/data/매출 차트.png>)",
-            "매출 차트 (📎 `매출 차트.png`)",
-        ),
-        (
-            "[download](sandbox:/mnt/data/%EB%A7%A4%EC%B6%9C.csv)",
-            "download (📎 `매출.csv`)",
-        ),
-        ("[data](sandbox:/mnt/data/unknown.csv) is ready", "data is ready"),
-        ("[](sandbox:/mnt/data/chart.png)", "📎 `chart.png`"),
-        ("[report](sandbox:/mnt/data/report(1).xlsx)", "report (📎 `report(1).xlsx`)"),
-        ("Code: `[x](sandbox:/mnt/data/chart.png)`", "Code: `[x](sandbox:/mnt/data/chart.png)`"),
-        (
-            "```\n[x](sandbox:/mnt/data/chart.png)\n```",
-            "```\n[x](sandbox:/mnt/data/chart.png)\n```",
-        ),
-        ("[site](https://example.com/chart.png)", "[site](https://example.com/chart.png)"),
-    ],
-)
-def test_sandbox_links_point_to_attached_files(markdown: str, expected: str) -> None:
-    names = {
-        "chart.png": "chart.png",
-        "/mnt/data/매출 차트.png": "매출 차트.png",
-        "sandbox:/mnt/data/매출.csv": "매출.csv",
-        "report(1).xlsx": "report(1).xlsx",
-    }
-    assert rewrite_sandbox_links(markdown, names) == expected
 
 
 def test_show_code_fits_one_block_when_short() -> None:

@@ -88,3 +88,36 @@ def test_a_question_travels_one_way(module: str, must_not_import: tuple[str, ...
     imported = _imported_modules(ROOT / module)
     back = sorted(m for m in imported if m.startswith(must_not_import))
     assert not back, f"{module} reaches back to {back}"
+
+
+# Packages with one front door: code outside a package imports only its ``__init__``.
+FRONTS = ("bot.turn", "bot.engines.openai", "bot.engines.local", "bot.slack.render")
+
+
+@pytest.mark.parametrize("front", FRONTS)
+def test_other_code_imports_a_package_only_through_its_front(front: str) -> None:
+    inside = front.replace(".", "/") + "/"
+    offenders = []
+    for path in _sources():
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith(inside):
+            continue
+        for module in _imported_modules(path):
+            if module.startswith(front + "."):
+                offenders.append(f"{relative} imports {module}")
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("front", FRONTS)
+def test_each_package_front_lists_what_it_offers(front: str) -> None:
+    init = ROOT / front.replace(".", "/") / "__init__.py"
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    names = [
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    ]
+    assert "__all__" in names, f"{init} has no __all__"
+    assert ast.get_docstring(tree), f"{init} does not say what the package is"

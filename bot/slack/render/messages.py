@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack.render_split import (
+from bot.slack.render.split import (
     Fence,
     Prose,
     TableSegment,
@@ -20,10 +20,9 @@ from bot.slack.render_split import (
     split_prose,
     table_prose,
 )
-from bot.slack.render_table import fence_markup_for, fits_table_block, table_block
-from bot.slack.render_text import (
+from bot.slack.render.table import fence_markup_for, fits_table_block, table_block
+from bot.slack.render.text import (
     plain_text_for,
-    rewrite_sandbox_links,
     slack_len,
     truncate,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "code_blocks_for",
     "code_messages_for",
     "plain_text_for",
-    "rewrite_sandbox_links",
     "slack_messages_for",
 ]
 

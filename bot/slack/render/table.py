@@ -12,7 +12,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from bot.slack.render_text import display_width, inline_text, slack_len
+from bot.slack.render.text import display_width, inline_text, slack_len
 
 # Slack's table block: at most 100 rows (the header row included) of at most 20 cells.
 MAX_TABLE_ROWS = 100

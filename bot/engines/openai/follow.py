@@ -20,14 +20,14 @@ from openai import AsyncStream
 from openai.types.responses import ResponseStreamEvent
 
 from bot.config import Settings
-from bot.engines.openai_artifacts import fetch_artifacts
-from bot.engines.openai_errors import (
+from bot.engines.openai.artifacts import fetch_artifacts
+from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
     failed_from_error,
     failed_response_event,
 )
-from bot.engines.openai_stream import (
+from bot.engines.openai.stream import (
     TERMINAL_STATUSES,
     StreamTranslator,
     answer_text,
@@ -226,7 +226,7 @@ async def _finish(
     )
     for artifact in artifacts:
         yield replace(artifact, sequence=cursor)
-    delivered = {a.name for a in artifacts if isinstance(a, Artifact)}
+    delivered = {a.name: a.name for a in artifacts if isinstance(a, Artifact)}
     text = rewrite_sandbox_links(raw, delivered)
     yield Finished(text, usage_of(final), code_of(final), translator.sequence)
 

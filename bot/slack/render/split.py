@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from bot.slack.render_table import Table, fence_markup_for, table_as_text, table_from_tokens
-from bot.slack.render_text import markdown_parser, prefix_within, slack_len
+from bot.markdown import markdown_parser
+from bot.slack.render.table import Table, fence_markup_for, table_as_text, table_from_tokens
+from bot.slack.render.text import prefix_within, slack_len
 
 _SENTENCE_END = re.compile(r"[.!?。！？…](?=\s)")
 _SPACE = re.compile(r"\s")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import openai
 
-from bot.engines.openai_errors import engine_error_from, is_expired_message
+from bot.engines.openai.errors import engine_error_from, is_expired_message
 from bot.engines.sizing import files_that_fit, memory_tier_for, tier_is_enough
 from bot.errors import ContainerExpired
 from bot.types import Session, UploadedFile

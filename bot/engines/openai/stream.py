@@ -32,7 +32,7 @@ from openai.types.responses import (
     ResponseTextDeltaEvent,
 )
 
-from bot.engines.openai_errors import (
+from bot.engines.openai.errors import (
     cancelled_response_event,
     failed_response_event,
     incomplete_response_event,

@@ -17,11 +17,11 @@ from pathlib import Path
 import openai
 
 from bot.config import Settings
-from bot.engines.openai_errors import engine_error_from
-from bot.engines.openai_follow import EngineContext, Timing, resume_events
-from bot.engines.openai_run import TurnRun
-from bot.engines.openai_sandbox import prepare_sandbox
-from bot.engines.openai_uploads import upload_path
+from bot.engines.openai.errors import engine_error_from
+from bot.engines.openai.follow import EngineContext, Timing, resume_events
+from bot.engines.openai.run import TurnRun
+from bot.engines.openai.sandbox import prepare_sandbox
+from bot.engines.openai.uploads import upload_path
 from bot.errors import ConfigError
 from bot.files import upload_form_for
 from bot.types import EngineEvent, LocalFile, PastTurn, Session, UploadedFile

@@ -24,13 +24,13 @@ from pathlib import Path
 import openai
 from openai.types.responses import Response, ResponseCodeInterpreterToolCall
 
-from bot.engines.openai_container_files import (
+from bot.engines.openai.container_files import (
     TooManyBytes,
     safe_suffix,
     save_bytes,
     save_container_file,
 )
-from bot.engines.openai_stream import (
+from bot.engines.openai.stream import (
     CitedFile,
     cited_files,
     digest,

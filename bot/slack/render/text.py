@@ -5,24 +5,17 @@ Pure functions over strings; nothing here performs I/O or raises for odd input.
 
 from __future__ import annotations
 
-import functools
-import posixpath
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import unquote
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from bot.markdown import markdown_parser
 
 ELLIPSIS = "…"
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-@functools.cache
-def markdown_parser() -> MarkdownIt:
-    """The one parser configuration: CommonMark plus GFM tables and strikethrough."""
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
 def slack_len(text: str) -> int:
@@ -128,56 +121,3 @@ def plain_text_for(markdown: str, *, limit: int = 3000) -> str:
             lines.append("")
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return truncate(text, limit)
-
-
-_SANDBOX_LINK = re.compile(
-    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\\\n]|\\.)*)\]"
-    r"\(\s*(?P<dest><sandbox:[^<>\n]*>|sandbox:(?:[^\s()]|\([^\s()]*\))*)"
-    r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
-)
-
-
-def _sandbox_targets(markdown: str) -> tuple[set[str], list[range]]:
-    """Sandbox link targets the parser sees as links, and the line ranges of code blocks."""
-    targets: set[str] = set()
-    code_lines: list[range] = []
-    stack = list(markdown_parser().parse(markdown))
-    while stack:
-        token = stack.pop()
-        if token.type in ("fence", "code_block") and token.map:
-            code_lines.append(range(token.map[0], token.map[1]))
-        attr = "href" if token.type == "link_open" else "src" if token.type == "image" else ""
-        target = unquote(str(token.attrs.get(attr, ""))) if attr else ""
-        if target.startswith("sandbox:"):
-            targets.add(target)
-        stack.extend(token.children or ())
-    return targets, code_lines
-
-
-def rewrite_sandbox_links(markdown: str, names: Mapping[str, str]) -> str:
-    """Replace links to the code interpreter's sandbox files, which Slack users cannot open.
-
-    ``names`` maps a sandbox path ("/mnt/data/chart.png", "sandbox:/mnt/data/chart.png") or
-    a basename ("chart.png") to the name of the file attached to the thread. A known link
-    becomes "text (📎 `name`)"; an unknown one keeps its text and loses the link. Links
-    inside code are left alone.
-    """
-    if "sandbox:" not in markdown:
-        return markdown
-    targets, code_lines = _sandbox_targets(markdown)
-
-    def replace(match: re.Match[str]) -> str:
-        line = markdown.count("\n", 0, match.start())
-        target = unquote(match["dest"].strip("<>"))
-        if target not in targets or any(line in lines for lines in code_lines):
-            return match.group(0)
-        path = target.removeprefix("sandbox:")
-        base = posixpath.basename(path)
-        name = names.get(target) or names.get(path) or names.get(base)
-        text = match["text"].strip()
-        if name is None:
-            return text or base
-        attached = f"📎 `{name.replace('`', '')}`"
-        return f"{text} ({attached})" if text else attached
-
-    return _SANDBOX_LINK.sub(replace, markdown)

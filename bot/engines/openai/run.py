@@ -22,22 +22,22 @@ import openai
 
 from bot.engines.history import summary_items
 from bot.engines.instructions import instructions_for
-from bot.engines.openai_errors import (
+from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
     failed_from_error,
     is_insufficient_quota,
     retry_after_seconds,
 )
-from bot.engines.openai_follow import (
+from bot.engines.openai.follow import (
     INCLUDE,
     EngineContext,
     NoResponse,
     Stream,
     follow_response,
 )
-from bot.engines.openai_sandbox import live_container, prepare_sandbox
-from bot.engines.openai_stream import StreamTranslator
+from bot.engines.openai.sandbox import live_container, prepare_sandbox
+from bot.engines.openai.stream import StreamTranslator
 from bot.errors import EngineError, OutcomeUnknown
 from bot.logs import set_log_context
 from bot.types import (
