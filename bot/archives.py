@@ -102,15 +102,16 @@ def opened_inner(path: Path) -> Iterator[IO[bytes]]:
             raise ArchiveProblem("corrupt") from error
         return
     if compression == "gzip":
-        stream = cast(IO[bytes], gzip.open(path, "rb"))
+        with gzip.open(path, "rb") as gz:
+            yield cast(IO[bytes], gz)
     elif compression == "bzip2":
-        stream = bz2.open(path, "rb")
+        with bz2.open(path, "rb") as bz:
+            yield bz
     elif compression == "xz":
-        stream = lzma.open(path, "rb")
+        with lzma.open(path, "rb") as xz:
+            yield xz
     else:
         raise ArchiveProblem("corrupt")
-    with stream:
-        yield stream
 
 
 def copy_inner(path: Path, target: IO[bytes], *, max_bytes: int) -> int:

@@ -23,8 +23,9 @@ from bot.file_shape import WHITESPACE
 from bot.types import FileFacts
 
 WRAPPED_KINDS = frozenset({"tsv", "xls", "ods", "parquet"})
-# The default bound on a compressed file's inner size (INSIGHTBOT_MAX_FILE_MB's default).
-_MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+# Inspection already held a compressed file's inner size to the configured limit; this bound
+# only stops a file that changed since, and sits above any sensible INSIGHTBOT_MAX_FILE_MB.
+_MAX_EXPANDED_BYTES = 16 * 1024 * 1024 * 1024
 # The extension a compressed file's inner file gets when its name lacks one of its kind.
 _KIND_EXTENSIONS = {
     "csv": ".csv",

@@ -140,7 +140,9 @@ async def _answer(state: TurnState) -> None:
         await say(state, messages.no_files(lang, supported_types_text()))
         await store.update_turn(turn.id, status=FAILED, error="no_files", finished_at=time.time())
         return
-    uploaded, problems = await upload_turn_files(services=services, records=collected.records)
+    uploaded, problems = await upload_turn_files(
+        services=services, records=collected.records, lang=lang
+    )
     notices = list(collected.notices)
     if problems:
         notices.append(messages.file_problems(lang, problems))

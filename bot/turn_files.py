@@ -24,7 +24,13 @@ from bot.file_records import (
     slack_file_of,
     uploaded_from_record,
 )
-from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
+from bot.files import (
+    inspect_file,
+    kind_for,
+    safe_display_name,
+    sha256_of,
+    supported_types_text,
+)
 from bot.services import Services
 from bot.slack.download import download_file
 from bot.types import IncomingMessage, LocalFile, SlackFile, UploadedFile
@@ -96,24 +102,25 @@ async def collect_turn_files(
 
 
 async def upload_turn_files(
-    *, services: Services, records: Sequence[FileRecord]
+    *, services: Services, records: Sequence[FileRecord], lang: str = "en"
 ) -> tuple[list[UploadedFile], list[str]]:
     """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
 
-    Returns the usable files (oldest first) and one message per refused file.
+    Returns the usable files (oldest first) and one message per refused file (in ``lang``
+    where the catalogue has the message).
     """
     uploaded: list[UploadedFile] = []
     problems: list[str] = []
     for record in records:
         try:
-            uploaded.append(await _uploaded_file_for(services=services, record=record))
+            uploaded.append(await _uploaded_file_for(services=services, record=record, lang=lang))
         except FileProblem as problem:
             log.info("file refused: %s", problem.detail or problem.user_message)
             problems.append(problem.user_message)
     return uploaded, problems
 
 
-async def _uploaded_file_for(*, services: Services, record: FileRecord) -> UploadedFile:
+async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: str) -> UploadedFile:
     cached = uploaded_from_record(record)
     if cached is not None:
         return cached
@@ -123,8 +130,9 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
     )
     if kind is None:
         raise UnsupportedFileType(
-            f"*{slack_file.name}* is not a file type I can analyse. "
-            f"Supported: {supported_types_text()}.",
+            messages.unsupported_file(
+                lang, safe_display_name(slack_file.name), supported_types_text()
+            ),
             file_name=slack_file.name,
         )
     with tempfile.TemporaryDirectory(dir=services.workdir) as scratch:
@@ -137,7 +145,12 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
         )
         # Reading the head and hashing the whole file take real time: keep them off the loop.
         facts = await asyncio.to_thread(
-            inspect_file, path, name=slack_file.name, declared_kind=kind
+            inspect_file,
+            path,
+            name=slack_file.name,
+            declared_kind=kind,
+            lang=lang,
+            max_bytes=services.settings.max_file_bytes,
         )
         digest = await asyncio.to_thread(sha256_of, path)
         local = LocalFile(

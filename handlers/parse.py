@@ -53,8 +53,8 @@ _ESCAPE = re.compile("|".join(_ESCAPES))
 _OPENS_WITH_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 DATA_EXTENSIONS: tuple[str, ...] = (
-    "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "parquet",
-    "png", "jpg", "jpeg", "gif", "webp",
+    "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "json", "jsonl", "ndjson", "parquet",
+    "parq", "pq", "gz", "bz2", "xz", "zip", "png", "jpg", "jpeg", "gif", "webp",
 )  # fmt: skip
 _EXT = "|".join(sorted(DATA_EXTENSIONS, key=len, reverse=True))
 # A name is quoted ("Q1 sales.xlsx", `a.csv`, 「매출.xlsx」) or a run without spaces; it ends at
