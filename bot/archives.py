@@ -35,6 +35,7 @@ _MAGIC = (
     (b"BZh", "bzip2"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),  # an empty zip: only its end record
 )
 # Files that zip tools on macOS and Windows add beside the real one.
 _JUNK_PARTS = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")

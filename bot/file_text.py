@@ -110,7 +110,13 @@ def _json_notes(head: Head, text: str, *, lines: bool, file_name: str) -> list[s
             file_name=file_name,
         )
     records = [x.strip() for x in lines_of(text, 0, len(text), limit=20) if x.strip()]
-    looks_like_lines = len(records) >= 2 and all(x[0] == "{" and x[-1] == "}" for x in records[:2])
+    # One object per line; the second may be the broken one.
+    looks_like_lines = (
+        len(records) >= 2
+        and records[0][0] == "{"
+        and records[0][-1] == "}"
+        and records[1][0] == "{"
+    )
     if lines or looks_like_lines:
         return ["JSON Lines (read with lines=True)", *_json_lines_problem(text, head.complete)]
     if not head.complete:
@@ -136,7 +142,7 @@ def _json_lines_problem(text: str, complete: bool) -> list[str]:
             json.loads(line)
         except json.JSONDecodeError as error:
             return [
-                f"line {number} is not valid JSON ({error.msg} at column {error.colno}); "
+                f"line {number} is not valid JSON ({error.msg}); "
                 "pd.read_json(lines=True) will fail there"
             ]
     return []

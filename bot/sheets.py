@@ -134,7 +134,6 @@ def _xlsx_sheets(archive: zipfile.ZipFile) -> list[SheetInfo]:
         budget -= size if whole else 0
         with archive.open(part) as source:
             raw_header = _scan_xlsx_sheet(source, info, whole=whole)
-        info.approximate = not whole
         pending.append((info, raw_header))
     strings = _shared_strings(archive, pending)
     for info, raw_header in pending:
@@ -154,13 +153,15 @@ def _scan_xlsx_sheet(source: IO[bytes], info: SheetInfo, *, whole: bool) -> list
     header: list[tuple[str, str]] = []
     row_number = 0
     parent: Element | None = None
+    sized = False
     for event, elem in iterparse(source, events=("start", "end")):
         tag = _local(elem.tag)
         if event == "start":
             if tag == "sheetData":
                 parent = elem
+                whole = whole or not sized  # without a usable dimension, count the rows
             elif tag == "dimension" and not whole:
-                _size_from_dimension(info, elem.get("ref", ""))
+                sized = _size_from_dimension(info, elem.get("ref", ""))
             continue
         if tag != "row":
             continue
@@ -175,15 +176,19 @@ def _scan_xlsx_sheet(source: IO[bytes], info: SheetInfo, *, whole: bool) -> list
         if parent is not None:
             parent.clear()  # rows already counted are dropped: memory stays flat
         if not whole and info.header_row is not None:
+            info.approximate = True
             break
     return header
 
 
-def _size_from_dimension(info: SheetInfo, ref: str) -> None:
+def _size_from_dimension(info: SheetInfo, ref: str) -> bool:
+    """Size ``info`` from a ``<dimension ref="A1:C100">``; False when it says nothing."""
     cells = _CELL_REF.findall(ref.upper())
-    if len(cells) == 2:
-        info.last_row = int(cells[1][1])
-        info.columns = _column_number(cells[1][0])
+    if len(cells) != 2:
+        return False
+    info.last_row = int(cells[1][1])
+    info.columns = _column_number(cells[1][0])
+    return True
 
 
 def _xlsx_row_values(row: Element) -> list[tuple[int, tuple[str, str]]]:

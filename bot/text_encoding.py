@@ -39,10 +39,14 @@ _RANK = {codecs.lookup(name).name: rank for rank, (name, _) in enumerate(_EXPORT
 _LABEL = {codecs.lookup(name).name: label for name, label in _EXPORT_CODE_PAGES}
 # Symbols that stick to letters in real text ("25°C", "Brand™"), unlike a misread letter.
 _USUAL_SYMBOLS = frozenset("°™®©§µ·'")
+# Letters that Western European readings of Turkish and Central European bytes produce
+# ("Þehir" for "Şehir", "Unitŕ" for "Unità"), while the languages they belong to (Icelandic,
+# Slovak) rarely reach our users' exports.
+_RARE_LETTERS = frozenset("ÞþÐðÝýŸŔŕĹĺ")
 # Readings this close in chaos (odd characters) compete; among them, coherence (how much the
 # text reads like a language) within _TIE is a tie, and within _RIVAL_MARGIN a rival.
 _CHAOS_MARGIN = 0.02
-_TIE = 0.02
+_TIE = 0.05
 _RIVAL_MARGIN = 0.1
 _MAX_RIVALS = 2
 
@@ -117,9 +121,13 @@ def guess_export_code_page(probe: bytes) -> EncodingGuess | None:
 
 
 def _oddities(text: str) -> int:
-    """Non-ASCII symbols stuck to a letter, as misread letters are: "£ódŸ" for "Łódź"."""
+    """Signs of misread letters: non-ASCII symbols stuck to a letter ("£ódŸ" for "Łódź"),
+    and rare letters."""
     count = 0
     for i, ch in enumerate(text):
+        if ch in _RARE_LETTERS:
+            count += 1
+            continue
         if ch.isascii() or ch.isalnum() or ch.isspace() or ch in _USUAL_SYMBOLS:
             continue
         before = text[i - 1] if i else " "
