@@ -107,7 +107,9 @@ def delimiter_and_shape(text: str, *, kind: str, complete: bool) -> tuple[str | 
     elif scores[best][0] >= 1.0 or (kind == "csv" and scores[best][0] > 0):
         chosen = best
     elif _lined_up_with_spaces(sample):
-        return WHITESPACE, "columns are separated by runs of spaces, not by a delimiter"
+        notes = ["columns are separated by runs of spaces, not by a delimiter"]
+        notes.extend(_no_header(sample, delimiter=None))
+        return WHITESPACE, "; ".join(notes)
     else:
         chosen = "," if kind == "csv" else None
     if chosen is None or (kind == "txt" and len([x for x in sample if x.strip()]) < 2):
@@ -115,7 +117,24 @@ def delimiter_and_shape(text: str, *, kind: str, complete: bool) -> tuple[str | 
     notes = ["the first line is Excel's 'sep=' hint (skip it: skiprows=1)"] if sep_line else []
     counts = _field_counts(text, start=start, end=end, delimiter=chosen, limit=_SHAPE_RECORDS)
     notes.extend(_shape_notes(counts, complete=complete))
+    if not any("header=None" in note for note in notes):
+        notes.extend(_no_header(sample, delimiter=chosen))
     return chosen, "; ".join(notes) or None
+
+
+def _no_header(lines: list[str], *, delimiter: str | None) -> list[str]:
+    """A note when the first record is all numbers: data, not column names."""
+    first = next((line for line in lines if line.strip()), "")
+    if delimiter is None:
+        cells = first.split()
+    else:
+        cells = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), [])
+    if not cells or not all(_NUMBER.fullmatch(cell.strip()) for cell in cells):
+        return []
+    return [
+        "the first line holds numbers, not column names: there is no header row "
+        "(read with header=None)"
+    ]
 
 
 def _shape_notes(counts: list[int], *, complete: bool) -> list[str]:

@@ -256,10 +256,11 @@ def _guessed(data: bytes, *, final: bool) -> tuple[str | None, list[str]]:
             f"the encoding {guess.encoding} ({guess.label}) is guessed from the bytes"
         ]
     others = " or ".join(guess.rivals)
+    verb = "decodes" if len(guess.rivals) == 1 else "decode"
     return guess.encoding, [
         f"the encoding is uncertain: {guess.encoding} ({guess.label}) fits best, but {others} "
-        "also decode it, into different letters; look at the non-ASCII text after reading, "
-        "and if letters look wrong read it again with one of those"
+        f"also {verb} it, into different letters; look at the non-ASCII text after reading, "
+        "and if letters look wrong read it again with that encoding instead"
     ]
 
 

@@ -24,6 +24,8 @@ from xml.etree.ElementTree import Element, ParseError, iterparse
 
 SCAN_BYTES = 64 * 1024 * 1024  # of sheet XML read in full, over all sheets of a workbook
 _HEADER_CELLS = 12
+_HEADER_CANDIDATES = 5  # rows that may hold the header: blank-looking ones come first
+_Row = tuple[int, list[tuple[str, str]]]
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -124,7 +126,7 @@ def _xlsx_sheets(archive: zipfile.ZipFile) -> list[SheetInfo]:
                 )
                 listed.append((info, targets.get(_attr(elem, "id") or "", "")))
     budget = SCAN_BYTES
-    pending: list[tuple[SheetInfo, list[tuple[str, str]]]] = []
+    pending: list[tuple[SheetInfo, list[_Row]]] = []
     names = set(archive.namelist())
     for info, part in listed:
         if part not in names:
@@ -133,12 +135,22 @@ def _xlsx_sheets(archive: zipfile.ZipFile) -> list[SheetInfo]:
         whole = size <= budget
         budget -= size if whole else 0
         with archive.open(part) as source:
-            raw_header = _scan_xlsx_sheet(source, info, whole=whole)
-        pending.append((info, raw_header))
+            first_rows = _scan_xlsx_sheet(source, info, whole=whole)
+        pending.append((info, first_rows))
     strings = _shared_strings(archive, pending)
-    for info, raw_header in pending:
-        info.header = [strings.get(v, "") if t == "s" else v for t, v in raw_header]
+    for info, first_rows in pending:
+        _choose_header(info, first_rows, strings)
     return [info for info, _ in listed]
+
+
+def _choose_header(info: SheetInfo, first_rows: list[_Row], strings: dict[str, str]) -> None:
+    """The header is the first row with a visible value: a row of empty strings above it
+    looks blank in Excel, though pandas reads it (so it is skipped with skiprows)."""
+    for row_number, cells in first_rows:
+        values = [strings.get(v, "") if t == "s" else v for t, v in cells]
+        if any(value.strip() for value in values):
+            info.header_row, info.header = row_number, values
+            return
 
 
 def _column_number(letters: str) -> int:
@@ -148,9 +160,10 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _scan_xlsx_sheet(source: IO[bytes], info: SheetInfo, *, whole: bool) -> list[tuple[str, str]]:
-    """Fill ``info`` from one sheet's XML; return the header cells as (type, raw value)."""
-    header: list[tuple[str, str]] = []
+def _scan_xlsx_sheet(source: IO[bytes], info: SheetInfo, *, whole: bool) -> list[_Row]:
+    """Fill ``info`` from one sheet's XML; return its first rows holding values, as
+    (row number, [(cell type, raw value)]), the header among them."""
+    first_rows: list[_Row] = []
     row_number = 0
     parent: Element | None = None
     sized = False
@@ -170,15 +183,16 @@ def _scan_xlsx_sheet(source: IO[bytes], info: SheetInfo, *, whole: bool) -> list
         if cells:
             if info.header_row is None:
                 info.header_row = row_number
-                header = [cell for _, cell in cells[:_HEADER_CELLS]]
+            if len(first_rows) < _HEADER_CANDIDATES:
+                first_rows.append((row_number, [cell for _, cell in cells[:_HEADER_CELLS]]))
             info.last_row = max(info.last_row, row_number)
             info.columns = max(info.columns, cells[-1][0])
         if parent is not None:
             parent.clear()  # rows already counted are dropped: memory stays flat
-        if not whole and info.header_row is not None:
+        if not whole and len(first_rows) >= _HEADER_CANDIDATES:
             info.approximate = True
             break
-    return header
+    return first_rows
 
 
 def _size_from_dimension(info: SheetInfo, ref: str) -> bool:
@@ -217,10 +231,16 @@ def _xlsx_row_values(row: Element) -> list[tuple[int, tuple[str, str]]]:
 
 
 def _shared_strings(
-    archive: zipfile.ZipFile, pending: list[tuple[SheetInfo, list[tuple[str, str]]]]
+    archive: zipfile.ZipFile, pending: list[tuple[SheetInfo, list[_Row]]]
 ) -> dict[str, str]:
-    """Only the shared strings the headers use, read up to the last of them."""
-    wanted = {int(v) for _, cells in pending for t, v in cells if t == "s" and v.isdigit()}
+    """Only the shared strings the header rows use, read up to the last of them."""
+    wanted = {
+        int(v)
+        for _, first_rows in pending
+        for _, cells in first_rows
+        for t, v in cells
+        if t == "s" and v.isdigit()
+    }
     part = next((n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")), None)
     if not wanted or part is None:
         return {}
@@ -334,9 +354,11 @@ def _sheet_part(sheet: SheetInfo, *, first: bool) -> str:
     header = [_clean(cell)[:_CELL_CHARS] for cell in sheet.header[:_SHOWN_HEADER]]
     more = ", ..." if len(sheet.header) > _SHOWN_HEADER else ""
     shown = "[" + ", ".join(repr(cell) for cell in header) + more + "]"
+    rows = f"{sheet.rows} row{'' if sheet.rows == 1 else 's'}"
+    columns = f"{sheet.columns} column{'' if sheet.columns == 1 else 's'}"
     part = (
-        f"{name}{hidden}: {about}{sheet.rows} rows × {sheet.columns} columns under the "
-        f"header in row {sheet.header_row} {shown}"
+        f"{name}{hidden}: {about}{rows} × {columns} under the header in row "
+        f"{sheet.header_row} {shown}"
     )
     options = [] if first else [f"sheet_name={name}"]
     if sheet.header_row > 1:

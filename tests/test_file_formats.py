@@ -211,7 +211,7 @@ def test_workbook_sheets_are_told_with_sizes_headers_and_how_to_read_them(tmp_pa
     assert facts.note == (
         "3 sheets: 'Cover': empty; '매출 2024': 13 rows × 3 columns under the header in row 2 "
         "['Monthly report'] (read with sheet_name='매출 2024', skiprows=1); 'Lookup' (hidden): "
-        "1 rows × 2 columns under the header in row 1 ['code', 'name'] (read with "
+        "1 row × 2 columns under the header in row 1 ['code', 'name'] (read with "
         "sheet_name='Lookup'); the first sheet is empty, and pd.read_excel reads the first "
         "sheet unless sheet_name says another"
     )
