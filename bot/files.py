@@ -144,11 +144,14 @@ def kind_for(*, name: str, mimetype: str = "", filetype: str = "") -> str | None
     """
     extension = PurePosixPath(safe_display_name(name)).suffix.lower().lstrip(".")
     mime = mimetype.split(";", 1)[0].strip().lower()
-    return (
+    kind = (
         _BY_EXTENSION.get(extension)
         or _BY_SLACK_FILETYPE.get(filetype.strip().lower())
         or _BY_MIMETYPE.get(mime)
     )
+    if kind == ARCHIVE and extension and _BY_EXTENSION.get(extension) != ARCHIVE:
+        return None  # .docx, .pptx, .jar and .epub are zips too, but not of one data file
+    return kind
 
 
 def inspect_file(

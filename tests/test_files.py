@@ -79,6 +79,8 @@ def put(tmp_path: Path, data: bytes, name: str = "file.bin") -> Path:
         ("report.docx", "application/msword", "docx", None),
         ("slides.pdf", "application/pdf", "pdf", None),
         ("archive.zip", "application/zip", "zip", "archive"),
+        ("export", "application/gzip", "", "archive"),
+        ("slides.pptx", "application/zip", "zip", None),
         ("sales.csv.gz", "application/gzip", "gzip", "archive"),
         ("sales.csv.bz2", "", "", "archive"),
         ("sales.tsv.xz", "", "", "archive"),
