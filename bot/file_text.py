@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import FileUnreadable
-from bot.file_shape import WHITESPACE, delimiter_and_shape, lines_of
+from bot.file_shape import delimiter_and_shape, lines_of
 from bot.text_encoding import guess_export_code_page
 from bot.types import FileFacts
 
@@ -280,7 +280,3 @@ def binary_refusal(head: Head, *, file_name: str) -> FileUnreadable:
         "extension, or export the data as CSV and share it again.",
         file_name=file_name,
     )
-
-
-def is_whitespace_separated(facts: FileFacts) -> bool:
-    return facts.delimiter == WHITESPACE

@@ -30,6 +30,13 @@ from bot.archives import is_compressed_name, opened_inner
 from bot.files import inspect_file, model_note
 from bot.types import FileFacts
 
+# openpyxl warns about workbook features it drops on reading; they are not data.
+# pandas 3 deprecates xlrd for .xls, which is what the sandbox's pandas still uses.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*is not supported and will be removed"),
+    pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated"),
+]
+
 CORPUS = Path(__file__).parent / "corpus"
 MANIFEST = tomllib.loads((CORPUS / "MANIFEST.toml").read_text(encoding="utf-8"))
 FILES: list[dict[str, Any]] = MANIFEST["file"]
