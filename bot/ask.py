@@ -80,7 +80,7 @@ def local_files_for(paths: Sequence[Path], *, max_bytes: int) -> list[LocalFile]
                 "(INSIGHTBOT_MAX_FILE_MB).",
                 file_name=name,
             )
-        facts = inspect_file(path, name=name, declared_kind=kind)
+        facts = inspect_file(path, name=name, declared_kind=kind, max_bytes=max_bytes)
         digest = sha256_of(path)
         files.append(
             LocalFile(

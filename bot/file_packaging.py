@@ -1,8 +1,10 @@
 """How an inspected file travels to the engine, and the line that tells the model about it.
 
 The bytes a user shared are never rewritten. Kinds the code interpreter does not accept
-directly (TSV, XLS, Parquet) travel inside a zip that holds the original bytes under the
-original name; the model is told the real format and to unzip first.
+directly (TSV, XLS, ODS, Parquet) travel inside a zip that holds the original bytes under the
+original name; a file compressed alone (.gz, .bz2, .xz, .zip) travels the same way, its
+inner file decompressed as a stream into the zip. The model is told the real format and to
+unzip first.
 """
 
 from __future__ import annotations
@@ -16,9 +18,25 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.archives import copy_inner, is_compressed_name
+from bot.file_shape import WHITESPACE
 from bot.types import FileFacts
 
-WRAPPED_KINDS = frozenset({"tsv", "xls", "parquet"})
+WRAPPED_KINDS = frozenset({"tsv", "xls", "ods", "parquet"})
+# Inspection already held a compressed file's inner size to the configured limit; this bound
+# only stops a file that changed since, and sits above any sensible INSIGHTBOT_MAX_FILE_MB.
+_MAX_EXPANDED_BYTES = 16 * 1024 * 1024 * 1024
+# The extension a compressed file's inner file gets when its name lacks one of its kind.
+_KIND_EXTENSIONS = {
+    "csv": ".csv",
+    "tsv": ".tsv",
+    "txt": ".txt",
+    "json": ".json",
+    "xlsx": ".xlsx",
+    "xls": ".xls",
+    "ods": ".ods",
+    "parquet": ".parquet",
+}
 _ZIP_MIME = "application/zip"
 _CHUNK = 1 << 20
 _MAX_NAME_BYTES = 200
@@ -91,14 +109,49 @@ def upload_name_for(name: str, facts: FileFacts) -> str:
     return display
 
 
-def upload_form_for(path: Path, *, name: str, facts: FileFacts, workdir: Path) -> UploadForm:
+def compressed_member_name(name: str, facts: FileFacts) -> str | None:
+    """The name a compressed file's inner file travels under in our zip: the user's name
+    without ``.gz``/``.bz2``/``.xz``/``.zip``, with its kind's extension added when missing
+    (``sales.csv.gz`` -> ``sales.csv``, ``export.zip`` -> ``export.csv``). None when
+    ``name`` is not a compressed file's."""
+    display = safe_display_name(name)
+    if not is_compressed_name(display) or facts.kind not in _KIND_EXTENSIONS:
+        return None
+    stem = display.rsplit(".", 1)[0] or "file"
+    extension = _KIND_EXTENSIONS[facts.kind]
+    return stem if stem.lower().endswith(extension) else stem + extension
+
+
+def upload_form_for(
+    path: Path,
+    *,
+    name: str,
+    facts: FileFacts,
+    workdir: Path,
+    max_bytes: int = _MAX_EXPANDED_BYTES,
+) -> UploadForm:
     """How ``path`` goes to the engine.
 
-    TSV, XLS and Parquet are copied, streamed in chunks, into ``workdir/<name>.zip`` holding
-    the original bytes under the original name (an earlier zip of the same name is replaced);
-    every other kind is the file itself. Blocking disk I/O: call it from a worker thread.
-    Raises OSError.
+    TSV, XLS, ODS and Parquet are copied, streamed in chunks, into ``workdir/<name>.zip``
+    holding the original bytes under the original name (an earlier zip of the same name is
+    replaced); a compressed file's inner file is decompressed as a stream into
+    ``workdir/<inner name>.zip`` (stopping past ``max_bytes``); every other kind is the file
+    itself. Blocking disk I/O: call it from a worker thread. Raises OSError, and
+    ArchiveProblem when the compressed file no longer expands as inspection saw.
     """
+    inner = compressed_member_name(name, facts)
+    if inner is not None:
+        zip_path = workdir / f"{inner}.zip"
+        _write_zip(
+            source=path,
+            member=inner,
+            target=zip_path,
+            method=zipfile.ZIP_DEFLATED,
+            max_bytes=max_bytes,
+        )
+        return UploadForm(
+            path=zip_path, upload_name=zip_path.name, mime_type=_ZIP_MIME, wrapped=True
+        )
     if facts.kind not in WRAPPED_KINDS:
         return UploadForm(
             path=path,
@@ -114,19 +167,25 @@ def upload_form_for(path: Path, *, name: str, facts: FileFacts, workdir: Path) -
     return UploadForm(path=zip_path, upload_name=zip_path.name, mime_type=_ZIP_MIME, wrapped=True)
 
 
-def _write_zip(*, source: Path, member: str, target: Path, method: int) -> None:
+def _write_zip(
+    *, source: Path, member: str, target: Path, method: int, max_bytes: int | None = None
+) -> None:
+    """Zip ``source`` (or, with ``max_bytes``, its decompressed inner file) as ``member``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    big = source.stat().st_size > _ZIP64_FROM
+    big = (max_bytes or source.stat().st_size) > _ZIP64_FROM
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
     tmp = Path(tmp_name)
     try:
         with (
             os.fdopen(fd, "wb") as raw,
             zipfile.ZipFile(raw, "w", compression=method, compresslevel=1) as archive,
-            source.open("rb") as src,
             archive.open(member, "w", force_zip64=big) as dst,
         ):
-            shutil.copyfileobj(src, dst, _CHUNK)
+            if max_bytes is not None:
+                copy_inner(source, dst, max_bytes=max_bytes)
+            else:
+                with source.open("rb") as src:
+                    shutil.copyfileobj(src, dst, _CHUNK)
         os.replace(tmp, target)  # readers never see a half-written zip
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -140,7 +199,12 @@ def model_note(name: str, facts: FileFacts, *, wrapped: bool, container_path: st
     display = safe_display_name(name)
     details = facts.describe(display).removeprefix(f"{display}: ")
     if facts.encoding and facts.delimiter:
-        details += f" (read with encoding={facts.encoding!r}, sep={facts.delimiter!r})"
+        sep = 'r"\\s+"' if facts.delimiter == WHITESPACE else repr(facts.delimiter)
+        details += f" (read with encoding={facts.encoding!r}, sep={sep})"
+    inner = compressed_member_name(name, facts)
+    if inner is not None:
+        where = container_path or f"{inner}.zip"
+        return f"{inner} is inside the zip at {where}: unzip it first; {details}"
     if wrapped:
         where = container_path or f"{display}.zip"
         return f"{display} is inside the zip at {where}: unzip it first; {details}"

@@ -1,20 +1,24 @@
 """Looking at users' data files without changing a byte of them.
 
 ``inspect_file`` reads at most ``HEAD_BYTES`` from the start of a file (plus the last bytes of
-xlsx and Parquet files, to catch cut-off downloads) and reports what the model needs to read
-it: kind, encoding, delimiter and oddities such as ragged rows. A file that cannot be used
+xlsx and Parquet files, to catch cut-off downloads, and the sheet list and header rows of a
+workbook) and reports what the model needs to read it: kind, encoding, delimiter, sheets and
+oddities such as ragged rows. A file compressed alone (.gz, .bz2, .xz, .zip) is decompressed
+as a stream, within the size limit, and its inner file inspected. A file that cannot be used
 raises a ``FileProblem`` whose message names the file and says what to do.
 """
 
 from __future__ import annotations
 
-import codecs
 import os
-import re
-from dataclasses import dataclass
+import tempfile
+import zipfile
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from bot.errors import FileUnavailable, FileUnreadable, UnsupportedFileType
+from bot import messages
+from bot.archives import ArchiveProblem, compression_of, expand_to, inner_name
+from bot.errors import FileTooLarge, FileUnavailable, FileUnreadable, UnsupportedFileType
 from bot.file_packaging import (
     WRAPPED_KINDS,
     UploadForm,
@@ -23,11 +27,14 @@ from bot.file_packaging import (
     sha256_of,
     upload_form_for,
 )
-from bot.file_shape import delimiter_and_shape, lines_of
+from bot.file_text import REDO, Head, text_facts
+from bot.sheets import SheetsUnreadable, is_ods, read_sheets, sheets_note
 from bot.types import FileFacts
 
 __all__ = [
+    "ARCHIVE",
     "HEAD_BYTES",
+    "MAX_EXPANDED_BYTES",
     "SUPPORTED_KINDS",
     "WRAPPED_KINDS",
     "UploadForm",
@@ -40,8 +47,13 @@ __all__ = [
     "upload_form_for",
 ]
 
-SUPPORTED_KINDS: tuple[str, ...] = ("csv", "tsv", "txt", "xlsx", "xls", "json", "parquet", "image")
+SUPPORTED_KINDS: tuple[str, ...] = (
+    "csv", "tsv", "txt", "xlsx", "xls", "ods", "json", "parquet", "image",
+)  # fmt: skip
+ARCHIVE = "archive"  # what kind_for says of .gz/.bz2/.xz/.zip; inspection finds the inner kind
 HEAD_BYTES = 1 << 20
+# The default bound on a compressed file's inner size: INSIGHTBOT_MAX_FILE_MB's default.
+MAX_EXPANDED_BYTES = 512 * 1024 * 1024
 
 _BY_EXTENSION = {
     "csv": "csv",
@@ -49,26 +61,45 @@ _BY_EXTENSION = {
     "tab": "tsv",
     "txt": "txt",
     "xlsx": "xlsx",
+    "xlsm": "xlsx",
     "xls": "xls",
+    "ods": "ods",
     "json": "json",
+    "jsonl": "json",
+    "ndjson": "json",
     "parquet": "parquet",
+    "parq": "parquet",
     "pq": "parquet",
     "png": "image",
     "jpg": "image",
     "jpeg": "image",
     "gif": "image",
+    "gz": ARCHIVE,
+    "bz2": ARCHIVE,
+    "xz": ARCHIVE,
+    "zip": ARCHIVE,
 }
-_BY_SLACK_FILETYPE = {**_BY_EXTENSION, "text": "txt"}
+_JSON_LINES_EXTENSIONS = frozenset({"jsonl", "ndjson"})
+_BY_SLACK_FILETYPE = {**_BY_EXTENSION, "text": "txt", "gzip": ARCHIVE}
 _BY_MIMETYPE = {
     "text/csv": "csv",
     "application/csv": "csv",
     "text/tab-separated-values": "tsv",
     "text/plain": "txt",
     "application/json": "json",
+    "application/x-ndjson": "json",
+    "application/jsonl": "json",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.12": "xlsx",
     "application/vnd.ms-excel": "xls",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
     "application/vnd.apache.parquet": "parquet",
     "application/x-parquet": "parquet",
+    "application/gzip": ARCHIVE,
+    "application/x-gzip": ARCHIVE,
+    "application/x-bzip2": ARCHIVE,
+    "application/x-xz": ARCHIVE,
+    "application/zip": ARCHIVE,
     "image/png": "image",
     "image/jpeg": "image",
     "image/gif": "image",
@@ -81,6 +112,7 @@ _MIME = {
     # Not accepted by the code interpreter as they are: they travel zipped.
     "tsv": "application/zip",
     "xls": "application/zip",
+    "ods": "application/zip",
     "parquet": "application/zip",
 }
 _TEXT_KINDS = frozenset({"csv", "tsv", "txt", "json"})
@@ -88,79 +120,81 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
 _IMAGES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 _GIFS = (b"GIF87a", b"GIF89a")
-# Only used to say what a binary file really is; binary-ness itself is decided by byte counts.
-_MAGIC_NAMES = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (_ZIP, "a ZIP archive or an .xlsx workbook"),
-    (_OLE2, "an Excel 97-2003 workbook or another Office file"),
-    (b"PAR1", "a Parquet file"),
-    (b"\x1f\x8b", "a gzip archive"),
+_COMPRESSION_NAMES = {"gzip": "gzip", "bzip2": "bzip2", "xz": "xz", "zip": "zip"}
+_ODS_NOTE = (
+    "an OpenDocument spreadsheet (read with engine='odf'; if that fails, ask the user to "
+    "save it as .xlsx and share it again)"
 )
-_REDO = "Please check the file and share it again."
 
 
 def supported_types_text() -> str:
     """The supported types, for messages to users."""
-    return "CSV, TSV, TXT, Excel (.xlsx, .xls), JSON, Parquet and images (PNG, JPG, GIF)"
+    return (
+        "CSV, TSV, TXT, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), JSON (.json, .jsonl, "
+        ".ndjson), Parquet and images (PNG, JPG, GIF), also one of these compressed alone "
+        "as .gz, .bz2, .xz or .zip"
+    )
 
 
 def kind_for(*, name: str, mimetype: str = "", filetype: str = "") -> str | None:
     """The kind of a file from its extension, else Slack's filetype, else its MIME type.
 
-    None when the file is not a type we analyse.
+    ``ARCHIVE`` for a compressed file (its inner kind is found by ``inspect_file``); None
+    when the file is not a type we analyse.
     """
     extension = PurePosixPath(safe_display_name(name)).suffix.lower().lstrip(".")
     mime = mimetype.split(";", 1)[0].strip().lower()
-    return (
+    kind = (
         _BY_EXTENSION.get(extension)
         or _BY_SLACK_FILETYPE.get(filetype.strip().lower())
         or _BY_MIMETYPE.get(mime)
     )
+    if kind == ARCHIVE and extension and _BY_EXTENSION.get(extension) != ARCHIVE:
+        return None  # .docx, .pptx, .jar and .epub are zips too, but not of one data file
+    return kind
 
 
-@dataclass(frozen=True)
-class _Head:
-    path: Path
-    name: str  # for messages
-    data: bytes
-    size: int
-
-    @property
-    def complete(self) -> bool:
-        return len(self.data) >= self.size
-
-
-def inspect_file(path: Path, *, name: str, declared_kind: str | None = None) -> FileFacts:
+def inspect_file(
+    path: Path,
+    *,
+    name: str,
+    declared_kind: str | None = None,
+    lang: str = "en",
+    max_bytes: int = MAX_EXPANDED_BYTES,
+) -> FileFacts:
     """What the model needs to know to read ``path`` (named ``name`` by the user).
 
     Reads at most HEAD_BYTES from the start of the file (and up to 64 KiB of the end of xlsx
-    and Parquet files). Raises UnsupportedFileType, FileUnavailable (a login page came instead
+    and Parquet files, and a workbook's sheet list and header rows). A compressed file is
+    decompressed into a temporary folder, stopping past ``max_bytes``, and its inner file
+    inspected; its facts then say it travels zipped. Raises UnsupportedFileType, FileTooLarge
+    (a compressed file expands past ``max_bytes``), FileUnavailable (a login page came instead
     of the file) or FileUnreadable (empty, binary under a text name, corrupt); OSError when
-    the file cannot be read.
+    the file cannot be read. ``lang`` is the language of the messages added with issue 15.
     """
-    shown = f"*{safe_display_name(name)}*"
+    safe = safe_display_name(name)
+    shown = f"*{safe}*"
     kind = declared_kind or kind_for(name=name)
+    if kind == ARCHIVE:
+        return _archive_facts(path, name=name, lang=lang, max_bytes=max_bytes)
     if kind not in SUPPORTED_KINDS:
         raise UnsupportedFileType(
-            f"I can't analyse {shown}: it is not a file type I can read. I can read "
-            f"{supported_types_text()}. Export the data in one of these and share it again.",
-            file_name=name,
+            messages.unsupported_file(lang, safe, supported_types_text()), file_name=name
         )
     with path.open("rb") as f:
         size = os.fstat(f.fileno()).st_size
-        head = _Head(path=path, name=shown, data=f.read(HEAD_BYTES), size=size)
+        head = Head(path=path, name=shown, data=f.read(HEAD_BYTES), size=size)
     if not head.data:
-        raise FileUnreadable(f"{shown} is empty (0 bytes). {_REDO}", file_name=name)
+        raise FileUnreadable(f"{shown} is empty (0 bytes). {REDO}", file_name=name)
     _refuse_html(head, file_name=name)
     if kind in _TEXT_KINDS:
-        return _text_facts(head, kind=kind, file_name=name)
-    return _binary_facts(head, kind=kind, file_name=name)
+        extension = PurePosixPath(safe).suffix.lower().lstrip(".")
+        lines = extension in _JSON_LINES_EXTENSIONS
+        return text_facts(head, kind=kind, file_name=name, lines=lines)
+    return _binary_facts(head, kind=kind, file_name=name, lang=lang)
 
 
-def _refuse_html(head: _Head, *, file_name: str) -> None:
+def _refuse_html(head: Head, *, file_name: str) -> None:
     start = head.data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not start.startswith((b"<!doctype html", b"<html")):
         return
@@ -179,10 +213,55 @@ def _refuse_html(head: _Head, *, file_name: str) -> None:
     )
 
 
+# ---------------------------------------------------------------- compressed files
+
+
+def _archive_facts(path: Path, *, name: str, lang: str, max_bytes: int) -> FileFacts:
+    safe = safe_display_name(name)
+    with path.open("rb") as f:
+        compression = compression_of(f.read(8))
+    try:
+        inner = inner_name(path, name=name)
+        inner_kind = kind_for(name=inner)
+        if inner_kind in (None, ARCHIVE, "image"):
+            raise UnsupportedFileType(
+                messages.archive_inner_unsupported(
+                    lang, safe, safe_display_name(inner), supported_types_text()
+                ),
+                file_name=name,
+            )
+        with tempfile.TemporaryDirectory(prefix="insightbot-") as scratch:
+            expanded = Path(scratch) / safe_display_name(inner)
+            expand_to(path, expanded, max_bytes=max_bytes)
+            facts = inspect_file(
+                expanded, name=inner, declared_kind=inner_kind, lang=lang, max_bytes=max_bytes
+            )
+    except ArchiveProblem as problem:
+        raise _archive_refusal(problem, name=name, lang=lang, max_bytes=max_bytes) from None
+    told = f"decompressed from {safe} ({_COMPRESSION_NAMES.get(compression or '', 'zip')})"
+    note = "; ".join(n for n in (told, facts.note) if n)
+    return replace(facts, mime_type="application/zip", note=note)
+
+
+def _archive_refusal(
+    problem: ArchiveProblem, *, name: str, lang: str, max_bytes: int
+) -> FileTooLarge | FileUnreadable:
+    safe = safe_display_name(name)
+    if problem.reason == "too_large":
+        limit_mb = max_bytes // (1024 * 1024)
+        return FileTooLarge(messages.archive_too_large(lang, safe, limit_mb), file_name=name)
+    text = {
+        "several": lambda: messages.archive_holds_several(lang, safe, problem.count),
+        "none": lambda: messages.archive_is_empty(lang, safe),
+        "encrypted": lambda: messages.archive_encrypted(lang, safe),
+    }.get(problem.reason, lambda: messages.archive_corrupt(lang, safe))()
+    return FileUnreadable(text, file_name=name)
+
+
 # ---------------------------------------------------------------- binary formats
 
 
-def _binary_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
+def _binary_facts(head: Head, *, kind: str, file_name: str, lang: str) -> FileFacts:
     data = head.data
     if kind == "image":
         mime = next((m for magic, m in _IMAGES if data.startswith(magic)), None)
@@ -204,8 +283,7 @@ def _binary_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
     if data.startswith(_ZIP):
         if not _has_zip_end(head):
             raise _cut_off(head, file_name=file_name)
-        note = "an .xlsx workbook despite its .xls name" if kind == "xls" else None
-        return FileFacts(kind="xlsx", mime_type=_MIME["xlsx"], note=note)
+        return _workbook_facts(head, kind=kind, file_name=file_name, lang=lang)
     if data.startswith(_OLE2):
         # Password-protected .xlsx files are OLE2 containers holding this stream.
         if "EncryptedPackage".encode("utf-16-le") in data:
@@ -219,7 +297,7 @@ def _binary_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
     if kind == "xls":
         # Some systems export delimited text under an .xls name; Excel opens it, so do we.
         try:
-            facts = _text_facts(head, kind="txt", file_name=file_name)
+            facts = text_facts(head, kind="txt", file_name=file_name)
         except FileUnreadable:
             facts = None
         if facts is not None and facts.delimiter:
@@ -235,7 +313,32 @@ def _binary_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
     raise _corrupt(head, "a valid Excel workbook", file_name=file_name)
 
 
-def _corrupt(head: _Head, what: str, *, file_name: str) -> FileUnreadable:
+def _workbook_facts(head: Head, *, kind: str, file_name: str, lang: str) -> FileFacts:
+    """An .xlsx or .ods workbook (whatever its name says), with its sheets."""
+    try:
+        with zipfile.ZipFile(head.path) as archive:
+            real = "ods" if is_ods(archive) else "xlsx"
+        sheets = read_sheets(head.path)
+    except zipfile.BadZipFile:
+        raise _corrupt(head, "a valid Excel workbook", file_name=file_name) from None
+    except SheetsUnreadable:
+        sheets = None  # pandas may still read it: say nothing rather than something wrong
+    notes: list[str] = []
+    if real != kind:
+        notes.append("an .xlsx workbook" if real == "xlsx" else _ODS_NOTE)
+        notes[-1] += f" despite its .{PurePosixPath(file_name).suffix.lower().lstrip('.')} name"
+    elif real == "ods":
+        notes.append(_ODS_NOTE)
+    if sheets is not None:
+        if all(sheet.empty for sheet in sheets):
+            raise FileUnreadable(
+                messages.empty_workbook(lang, safe_display_name(file_name)), file_name=file_name
+            )
+        notes.append(sheets_note(sheets))
+    return FileFacts(kind=real, mime_type=_MIME[real], note="; ".join(notes) or None)
+
+
+def _corrupt(head: Head, what: str, *, file_name: str) -> FileUnreadable:
     return FileUnreadable(
         f"{head.name} is not {what}: it may be damaged, protected (password or DRM), "
         "or another kind of file renamed. Open it in the program that made it, save a fresh "
@@ -244,15 +347,15 @@ def _corrupt(head: _Head, what: str, *, file_name: str) -> FileUnreadable:
     )
 
 
-def _cut_off(head: _Head, *, file_name: str) -> FileUnreadable:
+def _cut_off(head: Head, *, file_name: str) -> FileUnreadable:
     return FileUnreadable(
         f"{head.name} looks cut off: its end is missing, so the upload or download was "
-        f"incomplete. {_REDO}",
+        f"incomplete. {REDO}",
         file_name=file_name,
     )
 
 
-def _tail(head: _Head, count: int) -> bytes:
+def _tail(head: Head, count: int) -> bytes:
     if head.complete:
         return head.data[-count:]
     with head.path.open("rb") as f:
@@ -260,153 +363,6 @@ def _tail(head: _Head, count: int) -> bytes:
         return f.read(count)
 
 
-def _has_zip_end(head: _Head) -> bool:
+def _has_zip_end(head: Head) -> bool:
     # The end-of-central-directory record sits in the last 22 bytes plus an optional comment.
     return b"PK\x05\x06" in _tail(head, 22 + 65535)
-
-
-# ---------------------------------------------------------------- text
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
-_HANGUL = re.compile("[\uac00-\ud7a3]")
-_FIRST_CHAR = re.compile(r"\S")
-_PROBE = 65536
-
-
-def _text_facts(head: _Head, *, kind: str, file_name: str) -> FileFacts:
-    encoding, text, note = _decoded(head, file_name=file_name)
-    if not text.strip():
-        raise FileUnreadable(
-            f"{head.name} has no data in it, only blank space. {_REDO}", file_name=file_name
-        )
-    if kind == "json":
-        if (first := _FIRST_CHAR.search(text)) is None or first.group() not in "{[":
-            raise FileUnreadable(
-                f"{head.name} is not JSON (it should start with {{ or [). Export the data as "
-                "JSON or CSV and share it again.",
-                file_name=file_name,
-            )
-        lines = [line.strip() for line in lines_of(text, 0, len(text), limit=20) if line.strip()]
-        if len(lines) >= 2 and all(x[0] == "{" and x[-1] == "}" for x in lines[:2]):
-            note = "; ".join(n for n in (note, "JSON Lines (read with lines=True)") if n)
-        return FileFacts(kind="json", mime_type=_MIME["json"], encoding=encoding, note=note)
-    delimiter, shape = delimiter_and_shape(text, kind=kind, complete=head.complete)
-    notes = "; ".join(n for n in (note, shape) if n) or None
-    return FileFacts(
-        kind=kind, mime_type=_MIME[kind], encoding=encoding, delimiter=delimiter, note=notes
-    )
-
-
-def _decoded(head: _Head, *, file_name: str) -> tuple[str, str, str | None]:
-    """(encoding as a Python codec name, the decoded head, a note when bytes did not decode)."""
-    data, final = head.data, head.complete
-    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
-    encoding = encoding or _utf16_without_bom(data)
-    if encoding is None:
-        probe = data[:_PROBE]
-        if (len(probe) - len(probe.translate(None, _CONTROL_BYTES))) * 100 > len(probe):
-            raise _binary(head, file_name=file_name)
-        for errors in ("strict", "replace"):
-            for candidate in ("utf-8", "cp949"):
-                try:
-                    text = _decode(data, candidate, final=final, errors=errors)
-                except UnicodeDecodeError:
-                    continue
-                if _fits(text, korean=candidate == "cp949"):
-                    note = None if errors == "strict" else _replaced_note(candidate)
-                    return candidate, _checked_text(head, text, file_name=file_name), note
-        encoding = _guessed_encoding(data, final=final)
-        if encoding is None:
-            raise _binary(head, file_name=file_name)
-    note = None
-    try:
-        text = _decode(data, encoding, final=final)
-    except UnicodeDecodeError:
-        text = _decode(data, encoding, final=final, errors="replace")
-        note = _replaced_note(encoding)
-    return encoding, _checked_text(head, text, file_name=file_name), note
-
-
-def _decode(data: bytes, encoding: str, *, final: bool, errors: str = "strict") -> str:
-    # Incremental: a head cut inside a multibyte character leaves the tail pending, not an error.
-    return codecs.getincrementaldecoder(encoding)(errors).decode(data, final)
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    # Mostly-ASCII text in UTF-16 has a NUL in every other byte; Hangul rarely has any.
-    probe = data[: 4096 & ~1]
-    half = len(probe) // 2
-    if half < 4:
-        return None
-    even, odd = probe[0::2].count(0), probe[1::2].count(0)
-    if odd >= half * 0.15 and even <= half * 0.02:
-        return "utf-16-le"
-    if even >= half * 0.15 and odd <= half * 0.02:
-        return "utf-16-be"
-    return None
-
-
-def _fits(text: str, *, korean: bool) -> bool:
-    """Whether ``text`` (decoded leniently or not) reads as real text in that encoding.
-
-    A few undecodable bytes in otherwise valid text (a damaged or concatenated file) still
-    fit; text that is mostly replacement characters was another encoding. cp949 also decodes
-    some Western single-byte text into rare Hangul syllables, so for it the text must contain
-    Hangul and sit almost wholly in the KS X 1001 (EUC-KR) repertoire, as real Korean does.
-    """
-    probe = text[:_PROBE]
-    wide = "".join(ch for ch in probe if ord(ch) > 127)
-    bad = wide.count("\ufffd")
-    if bad and bad * 20 > len(wide) - bad:
-        return False
-    if not korean:
-        return True
-    if not _HANGUL.search(text):
-        return False
-    unmapped = wide.replace("\ufffd", "").encode("euc_kr", errors="replace").count(b"?")
-    return unmapped * 5 <= len(wide) - bad
-
-
-def _replaced_note(encoding: str) -> str:
-    return f"some bytes are not valid {encoding} (read with encoding_errors='replace')"
-
-
-def _guessed_encoding(data: bytes, *, final: bool) -> str | None:
-    from charset_normalizer import from_bytes  # slow to import; rarely needed
-
-    probe = data[:_PROBE]
-    if not final or len(probe) < len(data):
-        probe = probe[: probe.rfind(b"\n") + 1] or probe
-    best = from_bytes(probe).best()
-    if best is None:
-        return None
-    name = codecs.lookup(best.encoding).name
-    return "utf-8" if name == "ascii" else name
-
-
-def _checked_text(head: _Head, text: str, *, file_name: str) -> str:
-    probe = text[:_PROBE]
-    if len(_CONTROL_CHARS.findall(probe)) * 100 > len(probe):
-        raise _binary(head, file_name=file_name)
-    return text
-
-
-def _binary(head: _Head, *, file_name: str) -> FileUnreadable:
-    what = next((d for magic, d in _MAGIC_NAMES if head.data.startswith(magic)), None)
-    looks = f"it looks like {what}" if what else "it contains binary data, not text"
-    return FileUnreadable(
-        f"{head.name} should be a text file, but {looks}. Share the file under its real "
-        "extension, or export the data as CSV and share it again.",
-        file_name=file_name,
-    )
-
-
-# ---------------------------------------------------------------- delimiters

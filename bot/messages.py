@@ -404,3 +404,86 @@ def file_not_on_slack(lang: str, name: str) -> str:
         f"{name} 파일은 링크가 Slack 파일 서버를 가리키지 않아서 내려받지 않았어요. "
         "파일 자체를 이 스레드에 올리고 다시 물어봐 주세요.",
     )
+
+
+# ---------------------------------------------------------------- files: formats and refusals
+
+
+def unsupported_file(lang: str, name: str, supported: str) -> str:
+    return _pick(
+        lang,
+        f"I can't analyse *{name}*: it is not a file type I can read (I read {supported}). "
+        "Export it as CSV or XLSX and share it again.",
+        f"*{name}* 파일은 읽을 수 없는 형식이에요 (읽을 수 있는 형식: {supported}). "
+        "CSV나 XLSX로 내보내서 다시 공유해 주세요.",
+    )
+
+
+def empty_workbook(lang: str, name: str) -> str:
+    return _pick(
+        lang,
+        f"*{name}* has no data in it: every sheet is empty. Check that you shared the right "
+        "workbook (saved after entering the data) and share it again.",
+        f"*{name}* 파일에 데이터가 없어요: 모든 시트가 비어 있어요. 데이터를 입력하고 저장한 "
+        "파일이 맞는지 확인한 뒤 다시 공유해 주세요.",
+    )
+
+
+def archive_holds_several(lang: str, name: str, count: int) -> str:
+    return _pick(
+        lang,
+        f"*{name}* holds {count} files; I read compressed files that hold exactly one. Share "
+        "the files themselves (or one archive per file) instead.",
+        f"*{name}* 안에 파일이 {count}개 있어요. 압축 파일은 파일이 하나만 들어 있어야 읽을 수 "
+        "있어요. 파일을 압축하지 않고 그대로 (또는 파일마다 따로 압축해서) 공유해 주세요.",
+    )
+
+
+def archive_is_empty(lang: str, name: str) -> str:
+    return _pick(
+        lang,
+        f"*{name}* is an archive with no file in it. Share the data file itself instead.",
+        f"*{name}* 압축 파일 안에 파일이 없어요. 데이터 파일을 그대로 공유해 주세요.",
+    )
+
+
+def archive_encrypted(lang: str, name: str) -> str:
+    return _pick(
+        lang,
+        f"*{name}* is protected by a password, so I can't open it. Share the file without "
+        "a password (or unzipped) instead.",
+        f"*{name}* 파일은 암호로 보호되어 있어 열 수 없어요. 암호 없이 (또는 압축을 풀어서) "
+        "다시 공유해 주세요.",
+    )
+
+
+def archive_corrupt(lang: str, name: str) -> str:
+    return _pick(
+        lang,
+        f"*{name}* could not be decompressed: it is damaged or not really a .gz, .bz2, .xz "
+        "or .zip file. Compress it again (or share the file uncompressed).",
+        f"*{name}* 파일의 압축을 풀 수 없어요: 파일이 손상되었거나 실제로는 .gz, .bz2, .xz, "
+        ".zip 파일이 아니에요. 다시 압축하거나 압축하지 않은 파일을 공유해 주세요.",
+    )
+
+
+def archive_too_large(lang: str, name: str, limit_mb: int) -> str:
+    return _pick(
+        lang,
+        f"*{name}* expands to more than {limit_mb} MB, over the size limit for one file. "
+        "Share a smaller extract (fewer rows or columns) instead.",
+        f"*{name}* 파일은 압축을 풀면 {limit_mb}MB를 넘어 파일 하나의 크기 제한을 넘어요. "
+        "행이나 열을 줄인 일부만 공유해 주세요.",
+    )
+
+
+def archive_inner_unsupported(lang: str, name: str, inner: str, supported: str) -> str:
+    return _pick(
+        lang,
+        f"*{name}* holds *{inner}*, which is not a file type I can read (I read {supported}). "
+        "Name the file inside for its format (for example sales.csv.gz), or export it as CSV "
+        "or XLSX and share it again.",
+        f"*{name}* 안의 *{inner}* 파일은 읽을 수 없는 형식이에요 (읽을 수 있는 형식: "
+        f"{supported}). 안의 파일 이름에 형식을 붙이거나 (예: sales.csv.gz) CSV나 XLSX로 "
+        "내보내서 다시 공유해 주세요.",
+    )

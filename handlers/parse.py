@@ -55,8 +55,8 @@ _ESCAPE = re.compile("|".join(_ESCAPES))
 _OPENS_WITH_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 DATA_EXTENSIONS: tuple[str, ...] = (
-    "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "parquet",
-    "png", "jpg", "jpeg", "gif", "webp",
+    "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "json", "jsonl", "ndjson", "parquet",
+    "parq", "pq", "gz", "bz2", "xz", "zip", "png", "jpg", "jpeg", "gif", "webp",
 )  # fmt: skip
 
 

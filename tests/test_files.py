@@ -78,7 +78,17 @@ def put(tmp_path: Path, data: bytes, name: str = "file.bin") -> Path:
         ("setup.exe", "application/x-msdownload", "binary", None),
         ("report.docx", "application/msword", "docx", None),
         ("slides.pdf", "application/pdf", "pdf", None),
-        ("archive.zip", "application/zip", "zip", None),
+        ("archive.zip", "application/zip", "zip", "archive"),
+        ("export", "application/gzip", "", "archive"),
+        ("slides.pptx", "application/zip", "zip", None),
+        ("sales.csv.gz", "application/gzip", "gzip", "archive"),
+        ("sales.csv.bz2", "", "", "archive"),
+        ("sales.tsv.xz", "", "", "archive"),
+        ("book.ods", "", "", "ods"),
+        ("macro.xlsm", "", "", "xlsx"),
+        ("rows.jsonl", "", "", "json"),
+        ("rows.ndjson", "", "", "json"),
+        ("table.parq", "", "", "parquet"),
     ],
 )
 def test_kind_for_uses_extension_then_slack_metadata(
@@ -89,8 +99,14 @@ def test_kind_for_uses_extension_then_slack_metadata(
 
 def test_supported_types_text_lists_every_kind() -> None:
     text = supported_types_text()
-    assert text == "CSV, TSV, TXT, Excel (.xlsx, .xls), JSON, Parquet and images (PNG, JPG, GIF)"
-    assert set(SUPPORTED_KINDS) == {"csv", "tsv", "txt", "xlsx", "xls", "json", "parquet", "image"}
+    assert text == (
+        "CSV, TSV, TXT, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), JSON (.json, .jsonl, "
+        ".ndjson), Parquet and images (PNG, JPG, GIF), also one of these compressed alone "
+        "as .gz, .bz2, .xz or .zip"
+    )
+    assert set(SUPPORTED_KINDS) == {
+        "csv", "tsv", "txt", "xlsx", "xls", "ods", "json", "parquet", "image",
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- delimited text

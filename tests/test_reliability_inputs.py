@@ -5,6 +5,8 @@ encoding and delimiter, and the bot keeps answering other people meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,14 @@ from tests.reliability_harness import (
 )
 
 KOREAN = "지역,매출\n서울,100\n부산,200\n대구,300\n"
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,14 @@ CASES = [
     Case(
         "report.pdf",
         b"%PDF-1.4\n",
-        told=("not a file type I can analyse", "CSV"),
+        told=("not a file type I can read", "Export it as CSV or XLSX"),
         file={"mimetype": "application/pdf", "filetype": "pdf"},
+    ),
+    Case(
+        "two.zip",
+        _zip_of({"a.csv": CSV, "b.csv": CSV}),
+        told=("holds 2 files", "Share the files themselves"),
+        file={"mimetype": "application/zip", "filetype": "zip"},
     ),
     Case("gone.csv", CSV, told=("deleted", "share it again"), deleted=True),
     Case("login.csv", CSV, told=("login page", "/invite"), html=True),
@@ -137,3 +153,16 @@ async def test_thirty_files_in_one_message_use_the_newest_and_name_the_rest(
         left_out = sorted({f"part{n:02d}.csv" for n in range(1, 31)} - set(used))
         assert all(name in text for name in left_out)
         assert all(f"{name}: 1 rows" in text for name in used)
+
+
+async def test_a_refused_file_is_explained_in_the_askers_language(tmp_path: Path) -> None:
+    async with fakes() as (slack, openai), bot_over(slack, openai, tmp_path / "db") as h:
+        file = h.slack.add_file(
+            name="발표.pptx", content=b"PK\x03\x04", mimetype="application/zip", filetype="pptx"
+        )
+        event = await ask(h, text="<@UBOT> 합계가 얼마야?", files=[file])
+        await h.settle()
+        text = thread_text(slack, "C1", event["ts"])
+        assert "*발표.pptx* 파일은 읽을 수 없는 형식이에요" in text, text
+        assert "CSV나 XLSX로 내보내서 다시 공유해 주세요." in text
+        assert len(creates(openai)) == 0

@@ -16,9 +16,13 @@ _RULES = """\
 How to answer:
 - Answer in the language of the question: a question written in Korean gets its whole answer \
 in Korean; an English question gets English.
-- Read each file from the exact path above, with the encoding and delimiter given \
-(for example pd.read_csv(path, encoding="cp949", sep=";")). Unzip a zipped file first \
+- Read each file from the exact path above, with the encoding, delimiter and other options \
+given (for example pd.read_csv(path, encoding="cp949", sep=";"), or \
+pd.read_excel(path, sheet_name="Sales", skiprows=2)). Unzip a zipped file first \
 (zipfile.ZipFile(path).extractall("/mnt/data/")) and read the file inside it.
+- Where a file's line says its encoding is guessed or uncertain, or that it is not valid \
+JSON, check what you read (look at the non-ASCII text, find the broken part) before \
+relying on it, and tell the user what you found.
 - Save every chart as a PNG under /mnt/data with a short descriptive file name \
 (for example /mnt/data/monthly_sales.png) using plt.savefig(..., dpi=150, \
 bbox_inches="tight"), and mention the file name in the answer. The reader sees the PNG files, \
@@ -37,7 +41,7 @@ code into the answer."""
 
 
 def is_wrapped(file: UploadedFile) -> bool:
-    """Whether the file travelled inside a .zip (TSV, XLS, Parquet)."""
+    """Whether the file travelled inside a .zip (TSV, XLS, ODS, Parquet, compressed files)."""
     upload_name = file.upload_name or file.name
     return upload_name != file.name and upload_name.lower().endswith(".zip")
 

@@ -27,7 +27,13 @@ from bot.file_records import (
     slack_file_of,
     uploaded_from_record,
 )
-from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
+from bot.files import (
+    inspect_file,
+    kind_for,
+    safe_display_name,
+    sha256_of,
+    supported_types_text,
+)
 from bot.services import Services
 from bot.slack.download import download_file, refuse_remote
 from bot.turn.decisions import choose_channel_files
@@ -92,7 +98,7 @@ async def upload_turn_files(
     """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
 
     Returns the usable files (oldest first) and one message per refused file (in ``lang``
-    where the message is new).
+    where the catalogue has the message).
     """
     uploaded: list[UploadedFile] = []
     problems: list[str] = []
@@ -122,8 +128,9 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: st
     )
     if kind is None:
         raise UnsupportedFileType(
-            f"*{slack_file.name}* is not a file type I can analyse. "
-            f"Supported: {supported_types_text()}.",
+            messages.unsupported_file(
+                lang, safe_display_name(slack_file.name), supported_types_text()
+            ),
             file_name=slack_file.name,
         )
     with tempfile.TemporaryDirectory(dir=services.workdir) as scratch:
@@ -138,7 +145,12 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: st
         )
         # Reading the head and hashing the whole file take real time: keep them off the loop.
         facts = await asyncio.to_thread(
-            inspect_file, path, name=slack_file.name, declared_kind=kind
+            inspect_file,
+            path,
+            name=slack_file.name,
+            declared_kind=kind,
+            lang=lang,
+            max_bytes=services.settings.max_file_bytes,
         )
         digest = await asyncio.to_thread(sha256_of, path)
         local = LocalFile(
