@@ -21,8 +21,14 @@ from bot import messages
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
-from bot.file_records import record_with_upload, uploaded_from_record
-from bot.files import inspect_file, kind_for, sha256_of, supported_types_text
+from bot.files import (
+    inspect_file,
+    kind_for,
+    record_with_upload,
+    sha256_of,
+    supported_types_text,
+    uploaded_from_record,
+)
 from bot.turn import TurnLedger, prepare_thread_session, thread_history
 from bot.types import (
     Artifact,

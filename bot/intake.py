@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from bot.ack_priority import AckPriority
 from bot.admission import Admission, NoteGate, Verdict, admit, tell_admission
-from bot.file_records import channel_file_record_for, file_record_for
+from bot.files import channel_file_record_for, file_record_for
 from bot.message_json import message_to_json, new_turn_id
 from bot.runner import TurnRunner
 from bot.services import Services

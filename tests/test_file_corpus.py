@@ -26,8 +26,8 @@ import pandas as pd
 import pytest
 
 from bot import errors
-from bot.archives import is_compressed_name, opened_inner
 from bot.files import inspect_file, model_note
+from bot.files.archives import is_compressed_name, opened_inner
 from bot.types import FileFacts
 
 # openpyxl warns about workbook features it drops on reading; they are not data.

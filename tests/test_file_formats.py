@@ -18,9 +18,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from bot import messages, sheets
+from bot import messages
 from bot.errors import FileTooLarge, FileUnreadable, UnsupportedFileType
-from bot.files import inspect_file, model_note, upload_form_for
+from bot.files import inspect_file, model_note, sheets, upload_form_for
 from bot.types import FileFacts
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from bot.engines.openai import OpenAIEngine, Timing
 
 from bot.config import Secret, Settings
+from bot.engines.openai import OpenAIEngine, Timing
 from bot.files import inspect_file, sha256_of
 from bot.types import Finished, LocalFile
 from tests.fakes.openai_server import FakeOpenAI

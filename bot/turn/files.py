@@ -21,18 +21,16 @@ from pathlib import Path
 
 from bot import messages
 from bot.errors import FileProblem, FileUnavailable, UnsupportedFileType
-from bot.file_records import (
-    file_record_for,
-    record_with_upload,
-    slack_file_of,
-    uploaded_from_record,
-)
 from bot.files import (
+    file_record_for,
     inspect_file,
     kind_for,
+    record_with_upload,
     safe_display_name,
     sha256_of,
+    slack_file_of,
     supported_types_text,
+    uploaded_from_record,
 )
 from bot.services import Services
 from bot.slack.download import download_file, refuse_remote

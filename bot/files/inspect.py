@@ -17,9 +17,9 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from bot import messages
-from bot.archives import ArchiveProblem, compression_of, expand_to, inner_name
 from bot.errors import FileTooLarge, FileUnavailable, FileUnreadable, UnsupportedFileType
-from bot.file_packaging import (
+from bot.files.archives import ArchiveProblem, compression_of, expand_to, inner_name
+from bot.files.packaging import (
     WRAPPED_KINDS,
     UploadForm,
     model_note,
@@ -27,8 +27,8 @@ from bot.file_packaging import (
     sha256_of,
     upload_form_for,
 )
-from bot.file_text import REDO, Head, text_facts
-from bot.sheets import SheetsUnreadable, is_ods, read_sheets, sheets_note
+from bot.files.sheets import SheetsUnreadable, is_ods, read_sheets, sheets_note
+from bot.files.text import REDO, Head, text_facts
 from bot.types import FileFacts
 
 __all__ = [

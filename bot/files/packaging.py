@@ -18,8 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.archives import copy_inner, is_compressed_name
-from bot.file_shape import WHITESPACE
+from bot.files.archives import copy_inner, is_compressed_name
+from bot.files.shape import WHITESPACE
 from bot.types import FileFacts
 
 WRAPPED_KINDS = frozenset({"tsv", "xls", "ods", "parquet"})

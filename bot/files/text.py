@@ -2,7 +2,7 @@
 
 Works on the file's head (its first bytes, see ``bot.files.HEAD_BYTES``). UTF-8, a byte order
 mark, UTF-16 and Korean cp949 are recognised for sure; other legacy code pages are guessed
-(``bot.text_encoding``) and told as guesses, with the rival readings when there are any.
+(``bot.files.encoding``) and told as guesses, with the rival readings when there are any.
 Raises ``FileUnreadable`` for binary data under a text name and for text with no data.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import FileUnreadable
-from bot.file_shape import delimiter_and_shape, lines_of
-from bot.text_encoding import guess_export_code_page
+from bot.files.encoding import guess_export_code_page
+from bot.files.shape import delimiter_and_shape, lines_of
 from bot.types import FileFacts
 
 __all__ = ["REDO", "Head", "binary_refusal", "text_facts"]
