@@ -158,3 +158,20 @@ def m003_remote_files(db: Database) -> None:
     # remembered one is refused again without asking Slack (and never downloaded).
     db.table("files").add_column("is_remote", int, not_null_default=0)
     db.table("channel_files").add_column("is_remote", int, not_null_default=0)
+
+
+@migrations()
+def m010_local_history(db: Database) -> None:
+    # The local engine's model servers keep no conversations: each thread's messages (tool
+    # calls and their results included) are kept here, one row per answered turn.
+    db.table("local_history").create(
+        {
+            "conversation_id": str,
+            "turn_id": str,
+            "messages": str,  # JSON array of Chat Completions messages
+            "created_at": float,
+        },
+        pk=("conversation_id", "turn_id"),
+        not_null=["conversation_id", "turn_id", "messages", "created_at"],
+    )
+    db.table("local_history").create_index(["conversation_id", "created_at"])
