@@ -354,3 +354,39 @@ def test_insightbot_ask_uses_the_local_engine(
     assert asyncio.run(serve_and_ask()) == 0
     out = capsys.readouterr()
     assert "Total: 400" in out.out, out.err
+
+
+# ---------------------------------------------------------------- limits and steps
+
+
+def looping(turn: Turn) -> Reply:
+    if not turn.results:
+        return Reply(code="while True:\n    pass")
+    return Reply(text=f"The code was stopped: {'time limit' in turn.results[-1]}")
+
+
+async def test_a_cell_past_its_time_limit_is_stopped_and_the_bot_says_so_itself(
+    tmp_path: Path,
+) -> None:
+    from bot.messages import local_limit
+
+    async with local_bot(tmp_path, looping, INSIGHTBOT_LOCAL_CELL_TIMEOUT_S="2") as (h, _chat):
+        event = await ask(h, text="<@UBOT> loop forever", content=CSV)
+        await h.settle(60)
+        text = thread_text(h.slack, "C1", event["ts"])
+        assert local_limit("en", "time") in text
+        assert "The code was stopped: True" in text  # the model was told too
+
+
+def tireless(turn: Turn) -> Reply:
+    return Reply(code=f"print({len(turn.results)})")
+
+
+async def test_after_the_most_steps_the_answer_says_it_stopped(tmp_path: Path) -> None:
+    from bot.messages import local_max_steps
+
+    async with local_bot(tmp_path, tireless, INSIGHTBOT_LOCAL_MAX_STEPS="2") as (h, chat):
+        event = await ask(h, text="<@UBOT> never stop", content=CSV)
+        await h.settle(60)
+        assert local_max_steps("en", 2) in thread_text(h.slack, "C1", event["ts"])
+        assert len(chat.completions(streamed=True)) == 3  # two runs of Python, then no more
