@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,6 +40,7 @@ pytestmark = [
 
 LOCAL_KEY = "sk-local-only-7f3a"
 DECOY = "xoxb-decoy-env-4242-must-not-leave"
+ROOT = Path(__file__).parent.parent
 CSV = "region,amount\n서울,100\n부산,250\n대구,50\n".encode()
 
 
@@ -327,11 +330,8 @@ async def test_no_bot_secret_reaches_the_model_server_even_when_code_goes_lookin
 # ---------------------------------------------------------------- the terminal
 
 
-def test_insightbot_ask_uses_the_local_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from bot.cli import main
-
+async def test_insightbot_ask_uses_the_local_engine(tmp_path: Path) -> None:
+    """The real command in its own process, with no OpenAI key anywhere."""
     data = tmp_path / "sales.csv"
     data.write_bytes(CSV)
 
@@ -342,18 +342,30 @@ def test_insightbot_ask_uses_the_local_engine(
             )
         return Reply(text=f"Total: {_stdout_of(turn.results[-1])}")
 
-    async def serve_and_ask() -> int:
-        async with FakeChat(script=summing) as chat:
-            for key, value in local_env(chat, INSIGHTBOT_DB=str(tmp_path / "cli.db")).items():
-                monkeypatch.setenv(key, value)
-            monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-            argv = ["ask", str(data), "-q", "total amount?", "--out", str(tmp_path / "out")]
-            return await asyncio.to_thread(main, argv)
-
-    monkeypatch.chdir(tmp_path)
-    assert asyncio.run(serve_and_ask()) == 0
-    out = capsys.readouterr()
-    assert "Total: 400" in out.out, out.err
+    async with FakeChat(script=summing) as chat:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_"))}
+        env.update(local_env(chat, INSIGHTBOT_DB=str(tmp_path / "cli.db")))
+        del env["OPENAI_API_KEY"]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "ask",
+            str(data),
+            "-q",
+            "total amount?",
+            "--out",
+            str(tmp_path / "out"),
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    assert "Total: 400" in out.decode()
+    assert "running Python" in err.decode()
+    assert all(r.headers.get("Authorization") == f"Bearer {LOCAL_KEY}" for r in chat.requests)
 
 
 # ---------------------------------------------------------------- limits and steps
