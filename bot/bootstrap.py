@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.engines.base import Engine
-from bot.engines.openai import build_engine
+from bot.engines.choice import open_engine
 from bot.services import Services
 from bot.slack.client import build_web_client
 from bot.slack.file_hosts import FileHostPolicy
@@ -25,13 +25,17 @@ async def open_services(
     settings: Settings, *, engine: Engine | None = None
 ) -> AsyncIterator[Services]:
     """Open everything one bot process needs; closes it all on exit."""
-    settings.require("slack_bot_token", "openai_api_key")
+    settings.require("slack_bot_token", *settings.engine_requirements())
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.reveal()
     store = await open_store(settings.db_path)
-    workdir = Path(tempfile.mkdtemp(prefix="insightbot-"))
     own_engine = engine is None
-    the_engine = engine if engine is not None else build_engine(settings)
+    try:
+        the_engine = engine if engine is not None else await open_engine(settings, history=store)
+    except BaseException:
+        await store.close()
+        raise
+    workdir = Path(tempfile.mkdtemp(prefix="insightbot-"))
     http = aiohttp.ClientSession()
     client = build_web_client(token=token, base_url=settings.slack_api_url, session=http)
     try:

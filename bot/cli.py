@@ -129,12 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ask import ask
-    from bot.engines.openai import build_engine
+    from bot.engines.choice import open_engine
     from storage import open_store
 
-    settings.require("openai_api_key")
-    engine = build_engine(settings)
+    settings.require(*settings.engine_requirements())
     store = await open_store(settings.db_path)
+    try:
+        engine = await open_engine(settings, history=store)
+    except BaseException:
+        await store.close()
+        raise
     try:
         result = await ask(
             settings=settings,
@@ -186,7 +190,9 @@ async def _doctor(settings: Settings) -> int:
         gateway = SlackGateway(
             client=build_web_client(token=token, base_url=settings.slack_api_url), bot_token=token
         )
-    engine = build_engine(settings) if settings.openai_api_key else None
+    # The local engine is checked piece by piece by the doctor itself.
+    wants_openai = settings.engine == "openai" and settings.openai_api_key
+    engine = build_engine(settings) if wants_openai else None
     try:
         healthy = await run_doctor(
             settings=settings,

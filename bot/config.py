@@ -77,7 +77,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "https://slack.com/api/",
         "Base URL of the Slack Web API (every Slack client uses it).",
     ),
-    SettingSpec("OPENAI_API_KEY", None, "OpenAI API key. Required.", True),
+    SettingSpec(
+        "OPENAI_API_KEY",
+        None,
+        "OpenAI API key. Required (not with `INSIGHTBOT_ENGINE=local`).",
+        True,
+    ),
     SettingSpec(
         "OPENAI_BASE_URL",
         "https://api.openai.com/v1",
@@ -218,6 +223,44 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "`INSIGHTBOT_LOCAL_MEMORY_MB`, at least 1); beyond it the least recently used idle "
         "kernel is shut down, or the question waits.",
     ),
+    SettingSpec(
+        "INSIGHTBOT_ENGINE",
+        "openai",
+        "`openai` (OpenAI's hosted code interpreter) or `local` (a sandboxed Python kernel per "
+        "thread on this machine and any Chat Completions server with tool calling; "
+        "`OPENAI_API_KEY` is then not needed).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_BASE_URL",
+        "http://127.0.0.1:11434/v1",
+        "The local engine's model server (OpenAI-compatible Chat Completions: Ollama, vLLM, "
+        "llama.cpp, LM Studio, or OpenAI).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_MODEL",
+        None,
+        "The model the local engine asks (it must support tool calling). Required with "
+        "`INSIGHTBOT_ENGINE=local`.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_API_KEY",
+        None,
+        "API key for the local engine's model server, if it wants one (the only key ever sent "
+        "there).",
+        True,
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_MAX_STEPS",
+        "12",
+        "Most Python runs the local engine's model may make for one question; then it stops "
+        "and says so.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_LOCAL_CONTEXT_TOKENS",
+        "16000",
+        "Conversation the local engine sends the model, in tokens (about 4 characters each); "
+        "the oldest turns of a thread are dropped beyond it.",
+    ),
 )
 
 
@@ -257,6 +300,16 @@ class Settings:
     local_memory_bytes: int = 2048 * 1024 * 1024
     local_disk_bytes: int = 1024 * 1024 * 1024
     local_max_kernels: int | None = None
+    engine: str = "openai"
+    local_base_url: str = "http://127.0.0.1:11434/v1"
+    local_model: str | None = None
+    local_api_key: Secret | None = None
+    local_max_steps: int = 12
+    local_context_tokens: int = 16_000
+
+    def engine_requirements(self) -> tuple[str, ...]:
+        """The settings the chosen engine cannot run without (for ``require``)."""
+        return ("local_model",) if self.engine == "local" else ("openai_api_key",)
 
     def secret_values(self) -> list[str]:
         """The revealed value of every secret setting (for masking them in logs and errors)."""
@@ -303,6 +356,7 @@ _ENV_OF = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "openai_api_key": "OPENAI_API_KEY",
+    "local_model": "INSIGHTBOT_LOCAL_MODEL",
 }
 # Token kinds that are certainly wrong in each place (a user token, or the other app token).
 _WRONG_TOKEN_KINDS = {
@@ -336,6 +390,8 @@ _HOW_TO_SET = {
     "SLACK_APP_TOKEN": "create an app-level token with connections:write under Basic Information",
     "SLACK_SIGNING_SECRET": "copy the Signing Secret from your app's Basic Information page",
     "OPENAI_API_KEY": "create an API key at platform.openai.com and set it",
+    "INSIGHTBOT_LOCAL_MODEL": "name a model your INSIGHTBOT_LOCAL_BASE_URL server serves that "
+    "supports tool calling (for Ollama, one listed by `ollama list`)",
 }
 
 
@@ -430,6 +486,13 @@ def _sandbox_kind(env: str, raw: str) -> str:
     return value
 
 
+def _engine_kind(env: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("openai", "local"):
+        raise ConfigError(f"{env} must be openai or local, got {raw!r}.")
+    return value
+
+
 def _secret(_env: str, raw: str) -> Secret | None:
     return Secret(raw.strip()) if raw.strip() else None
 
@@ -487,6 +550,12 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
         lambda e, r: _positive_int(e, r) * 1024 * 1024,
     ),
     "INSIGHTBOT_LOCAL_MAX_KERNELS": ("local_max_kernels", _positive_int),
+    "INSIGHTBOT_ENGINE": ("engine", _engine_kind),
+    "INSIGHTBOT_LOCAL_BASE_URL": ("local_base_url", lambda e, r: _url(e, r).rstrip("/")),
+    "INSIGHTBOT_LOCAL_MODEL": ("local_model", lambda _e, r: r.strip()),
+    "INSIGHTBOT_LOCAL_API_KEY": ("local_api_key", _secret),
+    "INSIGHTBOT_LOCAL_MAX_STEPS": ("local_max_steps", _positive_int),
+    "INSIGHTBOT_LOCAL_CONTEXT_TOKENS": ("local_context_tokens", _positive_int),
 }
 
 

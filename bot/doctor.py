@@ -20,9 +20,10 @@ async def run_doctor(
 ) -> bool:
     """Print one line per check; True when everything needed to run is in place."""
     healthy = True
+    local = settings.engine == "local"
     for name, env in (
         ("slack_bot_token", "SLACK_BOT_TOKEN"),
-        ("openai_api_key", "OPENAI_API_KEY"),
+        *(() if local else (("openai_api_key", "OPENAI_API_KEY"),)),
     ):
         if getattr(settings, name):
             say(f"ok    {env} is set")
@@ -38,13 +39,27 @@ async def run_doctor(
         healthy = False
     if gateway is not None:
         healthy = await _check_slack(gateway, required_scopes, say) and healthy
-    if engine is not None:
+    if local:
+        healthy = await _check_local(settings, say) and healthy
+    elif engine is not None:
         try:
             say(f"ok    OpenAI: {await engine.check()}")
         except InsightbotError as error:
             say(f"FAIL  OpenAI: {_engine_hint(settings, error)}")
             healthy = False
     return healthy
+
+
+async def _check_local(settings: Settings, say: Callable[[str], None]) -> bool:
+    try:
+        from bot.engines.local import check_local_engine
+    except ImportError as error:
+        say(
+            f"FAIL  INSIGHTBOT_ENGINE=local needs the local extra ({error.name} is missing): "
+            "pip install 'insightbot[local]'"
+        )
+        return False
+    return await check_local_engine(settings, say)
 
 
 def _engine_hint(settings: Settings, error: InsightbotError) -> str:

@@ -487,3 +487,25 @@ def archive_inner_unsupported(lang: str, name: str, inner: str, supported: str) 
         f"{supported}). 안의 파일 이름에 형식을 붙이거나 (예: sales.csv.gz) CSV나 XLSX로 "
         "내보내서 다시 공유해 주세요.",
     )
+
+
+def local_max_steps(lang: str, steps: int) -> str:
+    """The local engine's model used every Python run it may make for one question."""
+    return _pick(
+        lang,
+        f"I stopped after {steps} runs of Python without reaching a final answer. The results "
+        "above may be incomplete: ask a narrower question, or ask me to continue.",
+        f"파이썬을 {steps}번 실행했지만 최종 답에 이르지 못해 멈췄어요. 위 결과는 불완전할 수 "
+        "있어요. 질문을 좁혀 주시거나 이어서 해 달라고 말씀해 주세요.",
+    )
+
+
+def local_kernel_failed(lang: str) -> str:
+    """The local engine's Python workspace could not be started."""
+    return _pick(
+        lang,
+        "I could not start the Python workspace for this analysis. Please try again in a "
+        "moment; if it keeps failing, ask the bot's operator to run `insightbot doctor`.",
+        "이 분석에 쓸 파이썬 작업 공간을 시작하지 못했어요. 잠시 후 다시 시도해 주세요. 계속 "
+        "실패하면 봇 운영자에게 `insightbot doctor` 실행을 부탁해 주세요.",
+    )

@@ -223,6 +223,7 @@ class FailureCode(StrEnum):
     SLACK_REFUSED = "slack_refused"
     STORAGE = "storage"
     CRASHED = "crashed"  # an error nobody expected
+    KERNEL_FAILED = "kernel_failed"  # the local engine's sandboxed Python would not start
     # admission
     QUESTION_TOO_LONG = "question_too_long"
     TOO_MANY_WAITING = "too_many_waiting"

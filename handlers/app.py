@@ -190,7 +190,7 @@ async def start_site(
 
 async def serve_http(settings: Settings, *, host: str, port: int) -> None:
     """Run in HTTP mode until SIGTERM/SIGINT, then drain."""
-    settings.require("slack_bot_token", "slack_signing_secret", "openai_api_key")
+    settings.require("slack_bot_token", "slack_signing_secret", *settings.engine_requirements())
     async with running_bot(settings, http_mode=True) as bot:
         site = await start_site(web_application(bot), host, port)
         log.info("listening on http://%s:%s/slack/events", host, port)
@@ -261,7 +261,7 @@ class _OneLineReconnects(logging.Filter):
 
 async def run_socket_mode(settings: Settings) -> None:
     """Run in Socket Mode until SIGTERM/SIGINT, then drain."""
-    settings.require("slack_bot_token", "slack_app_token", "openai_api_key")
+    settings.require("slack_bot_token", "slack_app_token", *settings.engine_requirements())
     async with running_bot(settings, http_mode=False) as bot:
         health = None
         if settings.health_port:

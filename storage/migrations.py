@@ -185,3 +185,20 @@ def m004_turn_progress(db: Database) -> None:
 
 
 _PART_MARKER = "answer-part:"  # how m004 recognises the markers it moves
+
+
+@migrations()
+def m005_local_history(db: Database) -> None:
+    # The local engine's model servers keep no conversations: each thread's messages (tool
+    # calls and their results included) are kept here, one row per answered turn.
+    db.table("local_history").create(
+        {
+            "conversation_id": str,
+            "turn_id": str,
+            "messages": str,  # JSON array of Chat Completions messages
+            "created_at": float,
+        },
+        pk=("conversation_id", "turn_id"),
+        not_null=["conversation_id", "turn_id", "messages", "created_at"],
+    )
+    db.table("local_history").create_index(["conversation_id", "created_at"])

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage import _jobs, _maintenance
+from storage import _jobs, _maintenance, local_history
 from storage._db import NORMAL, URGENT, DbWorker, StorageError
 from storage._rows import TURN_COLUMNS, TURN_LIST_COLUMNS
 from storage.records import (
@@ -223,6 +223,29 @@ class Store:
     async def count_turns(self) -> int:
         """How many turns are stored."""
         return await self._run(_jobs.count_turns)
+
+    # -- the local engine's conversations ------------------------------------------------
+
+    async def local_history(self, conversation_id: str) -> list[list[dict[str, Any]]]:
+        """The local engine's stored turns of a conversation (messages each), oldest first."""
+        return await self._run(partial(local_history.load, conversation_id=conversation_id))
+
+    async def save_local_turn(
+        self, conversation_id: str, turn_id: str, messages: Sequence[dict[str, Any]]
+    ) -> None:
+        """Store one turn's messages of a local engine conversation."""
+        job = partial(
+            local_history.save,
+            conversation_id=conversation_id,
+            turn_id=turn_id,
+            messages=list(messages),
+            now=time.time(),
+        )
+        await self._run(job)
+
+    async def forget_local_history(self, conversation_id: str) -> int:
+        """Delete a local engine conversation's history; returns how many turns went."""
+        return await self._run(partial(local_history.forget, conversation_id=conversation_id))
 
 
 def _checked_turn_changes(changes: dict[str, object]) -> dict[str, object]:

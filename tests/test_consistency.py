@@ -105,7 +105,7 @@ async def test_every_subscribed_event_is_answered_200_never_404(
 
 
 _OWNERS = {
-    "openai": ("bot/engines/openai/",),
+    "openai": ("bot/engines/openai/", "bot/engines/local/chat.py"),
     "slack_sdk": ("bot/slack/",),
     "slack_bolt": ("handlers/",),
     "sqlite_utils": ("storage/",),

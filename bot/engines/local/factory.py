@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import tempfile
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from bot.assets import HANGUL_FONT
 from bot.config import Settings
+from bot.engines.local.chat import ChatModel
+from bot.engines.local.engine import LocalEngine
 from bot.engines.local.kernel import KernelConfig
 from bot.engines.local.limits import (
     PROCESSES_PER_KERNEL,
@@ -17,7 +20,9 @@ from bot.engines.local.limits import (
     machine_memory_bytes,
 )
 from bot.engines.local.pool import KernelPool
+from bot.engines.local.run import HistoryBook
 from bot.engines.local.sandbox import SandboxSpec, find_tools, probe_sandbox, python_paths
+from bot.errors import ConfigError, EngineBadRequest
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +87,38 @@ def pool_from_settings(settings: Settings, *, root: Path) -> KernelPool:
         max_kernels=max_kernels_for(settings),
         idle_s=settings.local_idle_s,
     )
+
+
+def local_root_for(settings: Settings) -> Path:
+    """Where the local engine keeps file copies and kernels: next to the database."""
+    return settings.db_path.parent / f"{settings.db_path.stem}-local"
+
+
+async def open_local_engine(settings: Settings, *, history: HistoryBook) -> LocalEngine:
+    """The local engine, ready: the sandbox works and the model server accepts tools.
+
+    Raises ConfigError (one line) when a setting is missing, the sandbox cannot be built, or
+    the model server refuses tool calling. A server that does not answer yet is only logged.
+    """
+    settings.require("local_model")
+    root = local_root_for(settings)
+    pool = await asyncio.to_thread(pool_from_settings, settings, root=root / "kernels")
+    engine = LocalEngine(
+        settings=settings,
+        model=ChatModel(settings),
+        pool=pool,
+        files_dir=root / "files",
+        history=history,
+    )
+    try:
+        await engine.check_tools()
+    except EngineBadRequest as error:
+        await engine.aclose()
+        raise ConfigError(
+            f"The model server at {settings.local_base_url} refused tool calling with "
+            f"INSIGHTBOT_LOCAL_MODEL={settings.local_model} ({error.detail or error.user_message}): "
+            "the local engine needs a model and server with tool calling (for vLLM, start it "
+            "with --enable-auto-tool-choice and a --tool-call-parser)."
+        ) from error
+    pool.start()
+    return engine

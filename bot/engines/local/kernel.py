@@ -308,6 +308,10 @@ class Kernel:
             return True
         return False
 
+    async def interrupt(self) -> None:
+        """Interrupt the running cell (Stop); the kernel and its variables stay."""
+        await self._interrupt()
+
     async def _interrupt(self) -> None:
         """Ask the kernel to interrupt the cell (the caller restarts it right after)."""
         if self._client is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engines.local.kernel import CellResult, Kernel, KernelConfig
+from bot.engines.local.sandbox import MOUNT_DATA
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,38 @@ class KernelPool:
     def kernel_of(self, thread: str) -> Kernel | None:
         slot = self._slots.get(thread)
         return slot.kernel if slot else None
+
+    def is_warm(self, thread: str) -> bool:
+        """Whether ``thread``'s next cell runs in a kernel that still holds its variables."""
+        slot = self._slots.get(thread)
+        return (
+            slot is not None
+            and slot.kernel.running
+            and self._clock() - slot.last_used <= self._idle_s
+        )
+
+    def data_path(self, thread: str) -> str:
+        """Where ``thread``'s cells see its files (/mnt/data in the sandbox)."""
+        if self._config.tools is not None:
+            return MOUNT_DATA
+        return str(self._home(thread) / "data")
+
+    async def interrupt(self, thread: str) -> None:
+        """Interrupt the cell ``thread``'s kernel is running (the cell ends with
+        KeyboardInterrupt and the variables stay); nothing when it runs none."""
+        slot = self._slots.get(thread)
+        if slot is not None and slot.busy and slot.kernel.running:
+            await slot.kernel.interrupt()
+
+    async def stop(self, thread: str) -> None:
+        """Shut ``thread``'s kernel down, keeping its files (the next cell starts afresh)."""
+        slot = self._slots.get(thread)
+        if slot is None:
+            return
+        async with slot.lock:
+            await slot.kernel.stop()
+        async with self._changed:
+            self._changed.notify_all()
 
     async def execute(
         self, thread: str, code: str, *, files: Mapping[str, Path] | None = None

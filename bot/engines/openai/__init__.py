@@ -9,5 +9,7 @@ package imports the openai SDK for it.
 """
 
 from bot.engines.openai.engine import OpenAIEngine, Timing, build_engine
+from bot.engines.openai.errors import engine_error_from
 
-__all__ = ["OpenAIEngine", "Timing", "build_engine"]
+# engine_error_from also serves the local engine, whose model server speaks the same API.
+__all__ = ["OpenAIEngine", "Timing", "build_engine", "engine_error_from"]
