@@ -1,7 +1,7 @@
 """Run the benchmarks and print the table: ``python -m benchmarks.run [--quick]``.
 
     --quick           smaller sizes for a smoke run (under a minute)
-    --only NAMES      comma-separated subset: ack, overhead, concurrency, large-file, storage
+    --only NAMES      comma-separated subset: ack, overhead, concurrency, people, large-file, storage
     --profile DIR     run the bot processes under cProfile and keep the stats in DIR
     --json PATH       also write every figure as JSON
     --keep            keep the working directory (app logs, databases) and print its path
@@ -30,7 +30,7 @@ from benchmarks.bench_storage import StorageConfig, run_storage
 from benchmarks.machine import MB, machine_line
 from benchmarks.report import Section, table
 
-NAMES = ("ack", "overhead", "concurrency", "large-file", "storage")
+NAMES = ("ack", "overhead", "concurrency", "people", "large-file", "storage")
 Runner = Callable[[Path, Path | None], Awaitable[Section]]
 
 
@@ -38,6 +38,10 @@ def runners(*, quick: bool) -> dict[str, Runner]:
     ack = AckConfig(events=100, rounds=1, warmup_events=10) if quick else AckConfig()
     overhead = OverheadConfig(turns=5, warmup_turns=1) if quick else OverheadConfig()
     threads = ConcurrencyConfig(threads=50, channels=10) if quick else ConcurrencyConfig()
+    # 100 people asking at once with the default limit: nobody queues behind an idle engine.
+    people = ConcurrencyConfig(
+        threads=100, channels=20, limit_to_threads=False, title="5. Many people", wall_target_s=4.5
+    )
     # Above 64 MB, so that the quick run goes through the Uploads API too.
     large = LargeFileConfig(size_bytes=80 * MB, baseline_runs=1) if quick else LargeFileConfig()
     storage = StorageConfig(turns=500, lookups=500) if quick else StorageConfig()
@@ -45,6 +49,7 @@ def runners(*, quick: bool) -> dict[str, Runner]:
         "ack": lambda w, p: run_ack(ack, workdir=w, profile_dir=p),
         "overhead": lambda w, p: run_overhead(overhead, workdir=w, profile_dir=p),
         "concurrency": lambda w, p: run_concurrency(threads, workdir=w, profile_dir=p),
+        "people": lambda w, p: run_concurrency(people, workdir=w, profile_dir=p),
         "large-file": lambda w, p: run_large_file(large, workdir=w, profile_dir=p),
         "storage": lambda w, _p: run_storage(storage, workdir=w),
     }

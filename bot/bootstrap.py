@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.concurrency import AdaptiveLimit
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.engines.choice import open_engine
@@ -30,8 +31,14 @@ async def open_services(
     token = settings.slack_bot_token.reveal()
     store = await open_store(settings.db_path)
     own_engine = engine is None
+    # The local engine has its own cap (kernels); the limit adapts to the OpenAI engine's.
+    run_limit = AdaptiveLimit(ceiling=settings.max_concurrent_runs)
     try:
-        the_engine = engine if engine is not None else await open_engine(settings, history=store)
+        the_engine = (
+            engine
+            if engine is not None
+            else await open_engine(settings, history=store, rate=run_limit)
+        )
     except BaseException:
         await store.close()
         raise
@@ -48,6 +55,7 @@ async def open_services(
             workdir=workdir,
             bot_token=token,
             file_hosts=FileHostPolicy.from_settings(settings),
+            run_limit=run_limit,
         )
     finally:
         await http.close()

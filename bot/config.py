@@ -114,8 +114,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         "INSIGHTBOT_MAX_CONCURRENT_RUNS",
-        "20",
-        "Engine runs at once across all threads; more wait in order with a queue notice.",
+        "100",
+        "Most engine runs at once across all threads; below it the limit backs off when OpenAI "
+        "answers rate_limit_exceeded and recovers gradually. More wait in order with a notice.",
     ),
     SettingSpec(
         "INSIGHTBOT_DRAIN_S",
@@ -278,7 +279,7 @@ class Settings:
     max_files_per_thread: int = 20
     run_timeout_s: float = 900.0
     container_memory_max: str = "16g"
-    max_concurrent_runs: int = 20
+    max_concurrent_runs: int = 100
     drain_s: float = 30.0
     admins: frozenset[str] = field(default_factory=frozenset)
     background: bool = True

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.ack_priority import AckPriority
 from bot.admission import UserLoads
+from bot.concurrency import AdaptiveLimit
 from bot.logs import set_log_context
 from bot.queue_notices import QueueNotices
 from bot.services import Services
@@ -54,9 +55,10 @@ class _Waiting:
 
 @dataclass
 class _Slots:
-    """A FIFO slot pool: ``in_use`` may exceed ``limit`` only for resumed turns."""
+    """A FIFO slot pool under an adaptive limit (bot/concurrency.py): ``in_use`` exceeds the
+    limit only for resumed turns, or for a while after the limit came down."""
 
-    limit: int
+    limit: AdaptiveLimit
     in_use: int = 0
     waiting: list[_Waiting] = field(default_factory=list)
 
@@ -67,13 +69,15 @@ class TurnRunner:
         *,
         services: Services,
         max_concurrent: int,
+        limit: AdaptiveLimit | None = None,
         acks: AckPriority | None = None,
         notices: QueueNotices | None = None,
     ) -> None:
         self._services = services
         self._acks = acks or AckPriority()
         self._notices = notices or QueueNotices(services.slack)
-        self._slots = _Slots(limit=max_concurrent)
+        self._slots = _Slots(limit=limit or AdaptiveLimit(ceiling=max_concurrent))
+        self._slots.limit.on_raise(self._grant_free_slots)
         self._loads = UserLoads()
         self._user_limit = services.settings.user_max_running  # 0: no per-person limit
         self._queues: dict[str, deque[_Job]] = {}
@@ -87,6 +91,11 @@ class TurnRunner:
     @property
     def closing(self) -> bool:
         return self._closing
+
+    @property
+    def run_limit(self) -> int:
+        """How many engine runs may go at once right now (adapts to rate limits)."""
+        return self._slots.limit.limit
 
     @property
     def loads(self) -> UserLoads:
@@ -227,7 +236,7 @@ class TurnRunner:
         slots, user = self._slots, job.message.user
         # Whenever a slot is free, every turn still waiting is one whose person is at their
         # limit (``_release`` keeps it so), so a free slot needs no look at the line.
-        if job.resume or (slots.in_use < slots.limit and not self._at_own_limit(user)):
+        if job.resume or (slots.in_use < slots.limit.limit and not self._at_own_limit(user)):
             self._take_slot(user)
             return True
         waiting = _Waiting(job=job, granted=asyncio.get_running_loop().create_future())
@@ -263,12 +272,15 @@ class TurnRunner:
     def _release(self, user: str) -> None:
         """Give a slot back and grant free slots in arrival order, skipping the turns of
         people at their own limit (they must not hold up everyone behind them)."""
-        slots = self._slots
-        slots.in_use -= 1
+        self._slots.in_use -= 1
         self._loads.finish(user)
+        self._grant_free_slots()
+
+    def _grant_free_slots(self) -> None:
+        slots = self._slots
         moved = False
         for waiting in list(slots.waiting):
-            if slots.in_use >= slots.limit or self._closing:
+            if slots.in_use >= slots.limit.limit or self._closing:
                 break
             if waiting.granted.done():
                 slots.waiting.remove(waiting)

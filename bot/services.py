@@ -7,6 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.concurrency import AdaptiveLimit
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.slack.file_hosts import FileHostPolicy
@@ -24,3 +25,4 @@ class Services:
     workdir: Path  # temporary files live here while they travel to the engine
     bot_token: str
     file_hosts: FileHostPolicy  # where bot_token may be sent for file downloads
+    run_limit: AdaptiveLimit  # engine runs at once: INSIGHTBOT_MAX_CONCURRENT_RUNS at most

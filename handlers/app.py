@@ -111,7 +111,10 @@ async def running_bot(
     async with open_services(settings, engine=engine) as services:
         acks = AckPriority()
         runner = TurnRunner(
-            services=services, max_concurrent=settings.max_concurrent_runs, acks=acks
+            services=services,
+            max_concurrent=settings.max_concurrent_runs,
+            limit=services.run_limit,
+            acks=acks,
         )
         intake = Intake(services=services, runner=runner, acks=acks)
         app = build_app(intake=intake, http_mode=http_mode)

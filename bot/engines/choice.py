@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from bot.concurrency import RateSignals
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.errors import ConfigError
@@ -22,7 +23,9 @@ class HistoryStore(Protocol):
     async def forget_local_history(self, conversation_id: str) -> int: ...
 
 
-async def open_engine(settings: Settings, *, history: HistoryStore | None = None) -> Engine:
+async def open_engine(
+    settings: Settings, *, history: HistoryStore | None = None, rate: RateSignals | None = None
+) -> Engine:
     """The engine ``settings`` choose, ready to use; close it with ``aclose()``.
 
     ``history`` keeps the local engine's conversations (in memory when None). Raises
@@ -41,4 +44,4 @@ async def open_engine(settings: Settings, *, history: HistoryStore | None = None
     from bot.engines.openai import build_engine
 
     settings.require("openai_api_key")
-    return build_engine(settings)
+    return build_engine(settings, rate=rate)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openai
 
+from bot.concurrency import RateSignals
 from bot.config import Settings
 from bot.engines.openai.errors import engine_error_from
 from bot.engines.openai.follow import EngineContext, Timing, resume_events
@@ -41,6 +42,7 @@ class OpenAIEngine:
         settings: Settings,
         client: openai.AsyncOpenAI | None = None,
         timing: Timing | None = None,
+        rate: RateSignals | None = None,
     ) -> None:
         if client is None:
             if not settings.openai_api_key:
@@ -57,7 +59,9 @@ class OpenAIEngine:
             self._owns_client = False
         self._settings = settings
         self._client = client
-        self._ctx = EngineContext(client=client, settings=settings, timing=timing or Timing())
+        self._ctx = EngineContext(
+            client=client, settings=settings, timing=timing or Timing(), rate=rate
+        )
 
     async def upload_file(self, file: LocalFile) -> UploadedFile:
         """Upload one local file, streamed from disk (large files in parts).
@@ -186,6 +190,7 @@ class OpenAIEngine:
             await self._client.close()
 
 
-def build_engine(settings: Settings) -> OpenAIEngine:
-    """The engine for ``settings`` with its own HTTP client. Raises ConfigError without a key."""
-    return OpenAIEngine(settings=settings)
+def build_engine(settings: Settings, *, rate: RateSignals | None = None) -> OpenAIEngine:
+    """The engine for ``settings`` with its own HTTP client, telling ``rate`` about rate limits
+    and accepted runs. Raises ConfigError without a key."""
+    return OpenAIEngine(settings=settings, rate=rate)

@@ -19,6 +19,7 @@ import openai
 from openai import AsyncStream
 from openai.types.responses import ResponseStreamEvent
 
+from bot.concurrency import RateSignals
 from bot.config import Settings
 from bot.engines.openai.artifacts import fetch_artifacts
 from bot.engines.openai.errors import (
@@ -61,6 +62,7 @@ class EngineContext:
     client: openai.AsyncOpenAI
     settings: Settings
     timing: Timing
+    rate: RateSignals | None = None  # told of rate limits and accepted runs (bot/concurrency)
 
 
 class NoResponse(Exception):

@@ -152,6 +152,8 @@ class TurnRun:
             attempt += 1
             try:
                 self._stream = await self._create()
+                if self.ctx.rate is not None:
+                    self.ctx.rate.accepted()
                 return
             except openai.APIConnectionError as err:
                 sent = not _never_reached_server(err)
@@ -173,6 +175,9 @@ class TurnRun:
 
     async def _wait_before_retry(self, err: openai.APIStatusError, attempt: int) -> None:
         timing = self.ctx.timing
+        rate_limited = isinstance(err, openai.RateLimitError) and not is_insufficient_quota(err)
+        if rate_limited and self.ctx.rate is not None:
+            self.ctx.rate.rate_limited()  # fewer runs at once until the engine takes more
         if is_insufficient_quota(err) or attempt >= timing.create_attempts:
             raise engine_error_from(err) from err
         asked = retry_after_seconds(err)
