@@ -30,7 +30,6 @@ from pathlib import Path
 
 from bot import messages
 from bot.errors import EngineAuthError, EngineQuotaExhausted, InsightbotError
-from bot.files import supported_types_text
 from bot.services import Services
 from bot.slack.gateway import AnswerStream
 from bot.slack.progress import StatusKeeper
@@ -142,7 +141,7 @@ async def _answer(state: TurnState) -> None:
         await report_stopped(state)
         return
     if not collected.records:
-        await say(state, messages.no_files(lang, supported_types_text()))
+        await say(state, messages.no_files(lang))
         await ledger.failed(FailureCode.NO_FILES)
         return
     limit = services.settings.max_files_per_thread
