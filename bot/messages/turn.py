@@ -22,7 +22,7 @@ def loading_messages(lang: str) -> list[str]:
     return ["Reading your files…", "Running Python…", "Writing the answer…"]
 
 
-def task_title(step: str, lang: str) -> str:
+def task_title(lang: str, step: str) -> str:
     """The title of a progress step: ``step`` is files, start, python or answer."""
     titles = {
         "files": ("Reading files", "파일 읽기"),

@@ -229,8 +229,8 @@ async def _open_answer(state: TurnState) -> AnswerStream:
         is_dm=state.message.is_dm,
     )
     state.stream = stream
-    await stream.task(id="files", title=messages.task_title("files", lang), status="complete")
-    await stream.task(id="start", title=messages.task_title("start", lang), status="in_progress")
+    await stream.task(id="files", title=messages.task_title(lang, "files"), status="complete")
+    await stream.task(id="start", title=messages.task_title(lang, "start"), status="in_progress")
     return stream
 
 
