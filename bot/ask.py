@@ -1,7 +1,8 @@
 """`insightbot ask`: the same engine from a terminal — files in, answer and charts out.
 
 Progress (step names, the code as it is written) goes to stderr; the answer to stdout; charts
-and files into an output folder. ``--thread NAME`` continues an earlier conversation with the
+and files into an output folder. Its lines come from the catalogue, in the language of the
+question (Hangul: Korean). ``--thread NAME`` continues an earlier conversation with the
 same files, remembered in the same SQLite file as the bot uses.
 """
 
@@ -14,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -26,7 +28,6 @@ from bot.files import (
     kind_for,
     record_with_upload,
     sha256_of,
-    supported_types_text,
     uploaded_from_record,
 )
 from bot.turn import TurnLedger, prepare_thread_session, thread_history
@@ -65,27 +66,25 @@ def local_files_for(paths: Sequence[Path], *, max_bytes: int) -> list[LocalFile]
     for path in paths:
         name = path.name
         if not path.is_file():
-            raise FileUnavailable(f"{path}: no such file.", file_name=name)
+            raise FileUnavailable(
+                partial(messages.cli_no_such_file, path=str(path)), file_name=name
+            )
         try:
             size = path.stat().st_size
             with path.open("rb"):
                 pass
         except OSError as error:
-            raise FileUnavailable(
-                f"{path}: cannot be read ({error.strerror}).", file_name=name
-            ) from None
+            why = error.strerror or type(error).__name__
+            words = partial(messages.cli_unreadable, path=str(path), why=why)
+            raise FileUnavailable(words, file_name=name) from None
         kind = kind_for(name=name)
         if kind is None:
             raise UnsupportedFileType(
-                f"{path}: not a supported type. Supported: {supported_types_text()}.",
-                file_name=name,
+                partial(messages.cli_unsupported, path=str(path)), file_name=name
             )
         if size > max_bytes:
-            raise FileTooLarge(
-                f"{path}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
-                "(INSIGHTBOT_MAX_FILE_MB).",
-                file_name=name,
-            )
+            words = partial(messages.cli_too_large, path=str(path), size=size, max_bytes=max_bytes)
+            raise FileTooLarge(words, file_name=name)
         facts = inspect_file(path, name=name, declared_kind=kind, max_bytes=max_bytes)
         digest = sha256_of(path)
         files.append(
@@ -109,19 +108,20 @@ async def ask(
     stderr: TextIO = sys.stderr,
 ) -> AskResult:
     """Run one question; returns the exit code (0 ok, 1 engine failure, 2 bad input)."""
+    lang = messages.language_of(question)
     try:
         local = await asyncio.to_thread(local_files_for, paths, max_bytes=settings.max_file_bytes)
     except FileProblem as problem:
-        print(f"insightbot: {problem.user_message}", file=stderr)
+        print(messages.cli_problem(lang, problem.text_for(lang)), file=stderr)
         return AskResult(EXIT_INPUT, "", ())
     key = f"cli:{thread_name}" if thread_name else f"cli:once-{time.time_ns()}"
-    print("• uploading files", file=stderr)
+    print(messages.cli_uploading(lang), file=stderr)
     uploaded = await _uploaded(engine=engine, store=store, thread_key=key, files=local)
-    print("• preparing the sandbox", file=stderr)
+    print(messages.cli_preparing(lang), file=stderr)
     blank = ThreadRecord(key=key, team="cli", channel="cli", thread_ts=key)
     session = await prepare_thread_session(store=store, engine=engine, blank=blank, files=uploaded)
     for name in session.left_out:
-        print(f"• left out (too many files): {name}", file=stderr)
+        print(messages.cli_left_out(lang, name), file=stderr)
     history = await thread_history(store=store, thread_key=key, before=None)
     now = time.time()
     turn = TurnRecord(
@@ -145,6 +145,7 @@ async def ask(
         out_dir=out_dir,
         stdout=stdout,
         stderr=stderr,
+        lang=lang,
     )
 
 
@@ -188,6 +189,7 @@ async def _follow(
     out_dir: Path,
     stdout: TextIO,
     stderr: TextIO,
+    lang: str,
 ) -> AskResult:
     with tempfile.TemporaryDirectory(prefix="insightbot-ask-") as scratch:
         artifacts: list[Artifact] = []
@@ -203,12 +205,12 @@ async def _follow(
         ):
             match event:
                 case CodeStarted():
-                    print("• writing Python", file=stderr)
+                    print(messages.cli_writing_python(lang), file=stderr)
                 case CodeDelta(delta=delta):
                     stderr.write(delta)
                     stderr.flush()
                 case CodeRunning():
-                    print("\n• running Python", file=stderr)
+                    print(messages.cli_running_python(lang), file=stderr)
                 case CodeOutput(logs=logs):
                     print(f"  {logs.strip()}", file=stderr)
                 case TextDelta():
@@ -219,17 +221,17 @@ async def _follow(
                     withheld.append(event)
                 case Finished():
                     finished = event
-                case Failed(message=message, code=code):
-                    print(f"insightbot: {message}", file=stderr)
+                case Failed(code=code, reason=reason, detail=detail):
+                    said = messages.run_failed(lang, code, reason, detail)
+                    print(messages.cli_problem(lang, said), file=stderr)
                     await ledger.failed(code, thread_answered=False)
                     return AskResult(EXIT_ENGINE, "", ())
         saved = await asyncio.to_thread(_save_artifacts, artifacts, out_dir)
     answer = finished.text
     print(answer, file=stdout)
     for path in saved:
-        print(f"saved: {path}", file=stdout)
+        print(messages.cli_saved(lang, str(path)), file=stdout)
     if withheld:
-        lang = messages.language_of(turn.question)
         listed = [(w.name, w.reason, w.size, w.limit) for w in withheld]
         print(messages.generated_files_withheld(lang, listed), file=stderr)
     await ledger.answered(answer_ts=None, text=answer, code=finished.code, usage=finished.usage)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import messages
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, InsightbotError
 from bot.logs import configure_logging
@@ -120,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"insightbot: {error.user_message}", file=sys.stderr)
         return 2
     except InsightbotError as error:
-        print(f"insightbot: {error.user_message}", file=sys.stderr)
+        # `ask` speaks the language of its question; the other commands are for operators.
+        lang = messages.language_of(getattr(args, "question", None) or "")
+        print(messages.cli_problem(lang, error.text_for(lang)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,6 +1,6 @@
 """The one error tree of insightbot.
 
-    InsightbotError                 every error we raise; ``user_message`` is what we show
+    InsightbotError                 every error we raise; ``text_for(lang)`` is what we show
     ├── ConfigError                 a setting is missing or invalid (names the variable)
     ├── FileProblem                 a user's file cannot be used (names the file)
     │   ├── UnsupportedFileType     not a type we analyse
@@ -18,38 +18,68 @@
         ├── ResponseFailed          the run ended failed/incomplete/cancelled
         └── OutcomeUnknown          a create whose result we could not see
 
-Every error carries ``user_message``: plain text for the Slack thread or terminal, never a
-secret. ``retryable`` says whether trying the same thing again later can help.
+Every error carries its words for people, never a secret: an entry of the catalogue
+(bot/messages/) with its arguments bound (``Words``), given at the raise site or the class's
+own. ``text_for(lang)`` says it in the reader's language; ``user_message`` is the English text,
+for logs and the terminal. ``failure_code`` is what a turn ended by this error records;
+``retryable`` says whether trying the same thing again later can help.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from bot import messages
 from bot.redact import redact
+from bot.types import FailureCode
 
 
 class InsightbotError(Exception):
-    """Base of every error insightbot raises on purpose."""
+    """Base of every error insightbot raises on purpose.
 
-    default_message = "Something went wrong on my side. Please try again in a moment."
+    ``words`` is a catalogue entry waiting for the language (``functools.partial`` of an
+    entry); a plain string is shown as it is in every language, which only operator-facing
+    errors (ConfigError) should use.
+    """
+
+    failure_code: ClassVar[FailureCode] = FailureCode.CRASHED
     retryable = False
 
-    def __init__(self, user_message: str | None = None, *, detail: str | None = None) -> None:
+    def __init__(
+        self, words: messages.Words | str | None = None, *, detail: str | None = None
+    ) -> None:
+        self._words = words
         # Details often quote an upstream error, which may echo a key: masked here, once.
-        self.user_message = redact(user_message or self.default_message)
         self.detail = redact(detail) if detail is not None else None
+        self.user_message = self.text_for("en")
         super().__init__(self.detail or self.user_message)
+
+    def text_for(self, lang: str) -> str:
+        """What this error says to a person reading ``lang`` ('ko' or 'en')."""
+        words = self._words
+        if words is None:
+            return redact(self._default_words(lang))
+        return redact(words if isinstance(words, str) else words(lang))
+
+    def _default_words(self, lang: str) -> str:
+        return messages.went_wrong(lang)
 
 
 class ConfigError(InsightbotError):
-    """A setting is missing or invalid; the message names the variable."""
+    """A setting is missing or invalid; the message names the variable. For the operator,
+    in English."""
 
 
 class FileProblem(InsightbotError):
     """A file a user shared cannot be analysed."""
 
-    def __init__(self, user_message: str, *, file_name: str, detail: str | None = None) -> None:
+    failure_code = FailureCode.FILE_PROBLEM
+
+    def __init__(
+        self, words: messages.Words | str, *, file_name: str, detail: str | None = None
+    ) -> None:
         self.file_name = file_name
-        super().__init__(user_message, detail=detail)
+        super().__init__(words, detail=detail)
 
 
 class UnsupportedFileType(FileProblem):
@@ -69,68 +99,67 @@ class FileUnreadable(FileProblem):
 
 
 class SlackProblem(InsightbotError):
-    default_message = "Slack did not accept my reply. Please try again in a moment."
+    failure_code = FailureCode.SLACK_REFUSED
     retryable = True
+
+    def _default_words(self, lang: str) -> str:
+        return messages.slack_reply_refused(lang)
 
 
 class EngineError(InsightbotError):
-    default_message = "The analysis engine failed. Please try again in a moment."
+    """The engine failed. Its words are the catalogue's for its ``failure_code``
+    (``messages.run_failed``), the same words a run's ``Failed`` event gets;
+    ``server_words`` is the server's own reason, shown to the asker (a refused request)."""
+
+    failure_code = FailureCode.ENGINE_ERROR
 
     def __init__(
         self,
-        user_message: str | None = None,
+        words: messages.Words | str | None = None,
         *,
         detail: str | None = None,
         request_id: str | None = None,
+        server_words: str | None = None,
     ) -> None:
         self.request_id = request_id
-        super().__init__(user_message, detail=detail)
+        self.server_words = redact(server_words) if server_words is not None else None
+        super().__init__(words, detail=detail)
+
+    def _default_words(self, lang: str) -> str:
+        return messages.run_failed(lang, self.failure_code, detail=self.server_words)
 
 
 class EngineRateLimited(EngineError):
-    default_message = (
-        "The analysis engine is busy right now (rate limit). Please try again in a minute."
-    )
+    failure_code = FailureCode.RATE_LIMITED
     retryable = True
 
 
 class EngineQuotaExhausted(EngineError):
-    default_message = (
-        "The analysis engine's usage quota is used up, so I cannot run analyses right now. "
-        "An administrator needs to check the OpenAI plan and billing."
-    )
+    failure_code = FailureCode.INSUFFICIENT_QUOTA
 
 
 class EngineAuthError(EngineError):
-    default_message = (
-        "I cannot reach the analysis engine because its API key was refused. "
-        "An administrator needs to check OPENAI_API_KEY."
-    )
+    failure_code = FailureCode.AUTH
 
 
 class EngineBadRequest(EngineError):
-    default_message = "The analysis engine refused this request."
+    failure_code = FailureCode.BAD_REQUEST
 
 
 class EngineUnavailable(EngineError):
-    default_message = (
-        "The analysis engine is not responding right now. Please try again in a few minutes."
-    )
+    failure_code = FailureCode.UNAVAILABLE
     retryable = True
 
 
 class ContainerExpired(EngineError):
-    default_message = "The analysis sandbox expired; it will be recreated."
+    failure_code = FailureCode.CONTAINER_EXPIRED
     retryable = True
 
 
 class ResponseFailed(EngineError):
-    default_message = "The analysis did not finish."
+    failure_code = FailureCode.RESPONSE_FAILED
 
 
 class OutcomeUnknown(EngineError):
-    default_message = (
-        "I lost contact with the analysis engine while starting the run and could not tell "
-        "whether it started. Please try again."
-    )
+    failure_code = FailureCode.OUTCOME_UNKNOWN
     retryable = True

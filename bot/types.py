@@ -243,8 +243,13 @@ class FailureCode(StrEnum):
 
 @dataclass(frozen=True)
 class Failed:
-    """The run ended without an answer. ``message`` is for the user; ``reason`` is the
-    engine's own code when it gave one (for the logs)."""
+    """The run ended without an answer, told as data: the turn words it from the catalogue
+    in the asker's language (``messages.run_failed(lang, code, reason, detail)``).
+
+    ``message`` is the same in English, for logs; ``reason`` is the engine's own finer code
+    when it gave one (``server_error``, ``max_output_tokens``); ``detail`` the server's own
+    words that the asker is shown (a failed response's message, a refused request's reason).
+    """
 
     message: str
     code: FailureCode = FailureCode.ENGINE_ERROR
@@ -252,6 +257,7 @@ class Failed:
     partial_text: str = ""
     sequence: int | None = None
     reason: str | None = None
+    detail: str | None = None
 
 
 EngineEvent = (

@@ -20,7 +20,9 @@ from typing import TypeVar
 
 from sqlite_utils import Database
 
+from bot import messages
 from bot.errors import InsightbotError
+from bot.types import FailureCode
 from storage.migrations import migrations
 
 T = TypeVar("T")
@@ -29,8 +31,11 @@ T = TypeVar("T")
 class StorageError(InsightbotError):
     """The database could not be opened, read or written; ``detail`` has SQLite's reason."""
 
-    default_message = "I could not reach my own database. Please try again in a moment."
+    failure_code = FailureCode.STORAGE
     retryable = True
+
+    def _default_words(self, lang: str) -> str:
+        return messages.database_unreachable(lang)
 
 
 URGENT, NORMAL = 0, 1  # job priorities: what an event's acknowledgement waits for goes first

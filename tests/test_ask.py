@@ -60,9 +60,10 @@ async def test_ask_prints_the_answer_and_saves_the_chart(tmp_path: Path) -> None
         code, out, err, saved = await _ask(fake, tmp_path, [data], "매출 합계를 차트로")
     assert code == 0
     assert "3 rows, total 600" in out
-    assert "running Python" in err and "import" in err  # steps and the code as it is written
+    # Steps (in the question's language) and the code as it is written.
+    assert "Python 실행 중" in err and "import" in err
     assert len(saved) == 1 and saved[0].read_bytes().startswith(b"\x89PNG")
-    assert f"saved: {saved[0]}" in out
+    assert f"저장함: {saved[0]}" in out
 
 
 async def test_ask_saves_what_fits_and_names_a_file_over_the_limit(tmp_path: Path) -> None:

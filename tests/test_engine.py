@@ -516,7 +516,8 @@ async def test_insufficient_quota_is_told_plainly_and_not_retried(
     assert len(events) == 1
     failed = events[0]
     assert isinstance(failed, Failed)
-    assert failed.message == EngineQuotaExhausted.default_message and not failed.retryable
+    assert failed.message == EngineQuotaExhausted().user_message and not failed.retryable
+    assert failed.code == "insufficient_quota"
     assert len(fake.requests_to("POST", "/v1/responses")) == 1
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import messages
 from bot.errors import FileProblem, FileUnavailable, FileUnreadable, UnsupportedFileType
 from bot.files import (
     HEAD_BYTES,
@@ -23,7 +24,6 @@ from bot.files import (
     model_note,
     safe_display_name,
     sha256_of,
-    supported_types_text,
     upload_form_for,
 )
 from bot.types import FileFacts
@@ -98,7 +98,7 @@ def test_kind_for_uses_extension_then_slack_metadata(
 
 
 def test_supported_types_text_lists_every_kind() -> None:
-    text = supported_types_text()
+    text = messages.supported_types("en")
     assert text == (
         "CSV, TSV, TXT, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), JSON (.json, .jsonl, "
         ".ndjson), Parquet and images (PNG, JPG, GIF), also one of these compressed alone "
@@ -318,7 +318,7 @@ ENCRYPTED_XLSX = OLE2 + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le") +
         ("table.parquet", b"name,amount\n", FileUnreadable, "not a valid Parquet"),
         ("table.parquet", b"PAR1" + b"\x00" * 100, FileUnreadable, "cut off"),
         ("photo.png", b"just text", FileUnreadable, "not a PNG, JPG or GIF"),
-        ("setup.exe", b"MZ\x90\x00", UnsupportedFileType, supported_types_text()),
+        ("setup.exe", b"MZ\x90\x00", UnsupportedFileType, messages.supported_types("en")),
         ("report.docx", XLSX, UnsupportedFileType, "not a file type I can read"),
     ],
 )

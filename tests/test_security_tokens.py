@@ -241,10 +241,9 @@ async def test_a_remote_file_is_refused_even_with_an_allowed_link(tmp_path: Path
                 dest_dir=tmp_path,
                 max_bytes=1 << 20,
                 hosts=FileHostPolicy(),
-                lang="ko",
             )
 
-    assert caught.value.user_message.startswith(f"sales.csv 파일은 {REMOTE_KO}")
+    assert caught.value.text_for("ko").startswith(f"sales.csv 파일은 {REMOTE_KO}")
     assert started == []
 
 

@@ -79,10 +79,12 @@ FINISHED = Finished(text="done", usage=Usage())
         (AnswerOutcome(), False, EndingKind.FAILED, FailureCode.NO_OUTCOME, True, False, "went wrong"),
         (
             AnswerOutcome(failed=Failed("quota gone", FailureCode.INSUFFICIENT_QUOTA)),
-            False, EndingKind.FAILED, FailureCode.INSUFFICIENT_QUOTA, False, True, "quota gone",
+            False, EndingKind.FAILED, FailureCode.INSUFFICIENT_QUOTA, False, True, "quota is used up",
         ),
         (
-            AnswerOutcome(failed=Failed("boom", FailureCode.RESPONSE_FAILED, retryable=True)),
+            AnswerOutcome(
+                failed=Failed("boom", FailureCode.RESPONSE_FAILED, retryable=True, detail="boom")
+            ),
             False, EndingKind.FAILED, FailureCode.RESPONSE_FAILED, True, False, "boom",
         ),
         (

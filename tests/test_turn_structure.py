@@ -91,7 +91,14 @@ def test_a_question_travels_one_way(module: str, must_not_import: tuple[str, ...
 
 
 # Packages with one front door: code outside a package imports only its ``__init__``.
-FRONTS = ("bot.turn", "bot.files", "bot.engines.openai", "bot.engines.local", "bot.slack.render")
+FRONTS = (
+    "bot.turn",
+    "bot.files",
+    "bot.engines.openai",
+    "bot.engines.local",
+    "bot.slack.render",
+    "bot.messages",
+)
 
 
 @pytest.mark.parametrize("front", FRONTS)

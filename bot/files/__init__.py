@@ -18,7 +18,6 @@ from bot.files.inspect import (
     model_note,
     safe_display_name,
     sha256_of,
-    supported_types_text,
     upload_form_for,
 )
 from bot.files.records import (
@@ -45,7 +44,6 @@ __all__ = [
     "safe_display_name",
     "sha256_of",
     "slack_file_of",
-    "supported_types_text",
     "upload_form_for",
     "uploaded_from_record",
 ]

@@ -14,6 +14,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from bot import messages
@@ -28,7 +29,7 @@ from bot.files.packaging import (
     upload_form_for,
 )
 from bot.files.sheets import SheetsUnreadable, is_ods, read_sheets, sheets_note
-from bot.files.text import REDO, Head, text_facts
+from bot.files.text import Head, text_facts
 from bot.types import FileFacts
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "model_note",
     "safe_display_name",
     "sha256_of",
-    "supported_types_text",
     "upload_form_for",
 ]
 
@@ -127,15 +127,6 @@ _ODS_NOTE = (
 )
 
 
-def supported_types_text() -> str:
-    """The supported types, for messages to users."""
-    return (
-        "CSV, TSV, TXT, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), JSON (.json, .jsonl, "
-        ".ndjson), Parquet and images (PNG, JPG, GIF), also one of these compressed alone "
-        "as .gz, .bz2, .xz or .zip"
-    )
-
-
 def kind_for(*, name: str, mimetype: str = "", filetype: str = "") -> str | None:
     """The kind of a file from its extension, else Slack's filetype, else its MIME type.
 
@@ -159,7 +150,6 @@ def inspect_file(
     *,
     name: str,
     declared_kind: str | None = None,
-    lang: str = "en",
     max_bytes: int = MAX_EXPANDED_BYTES,
 ) -> FileFacts:
     """What the model needs to know to read ``path`` (named ``name`` by the user).
@@ -170,28 +160,25 @@ def inspect_file(
     inspected; its facts then say it travels zipped. Raises UnsupportedFileType, FileTooLarge
     (a compressed file expands past ``max_bytes``), FileUnavailable (a login page came instead
     of the file) or FileUnreadable (empty, binary under a text name, corrupt); OSError when
-    the file cannot be read. ``lang`` is the language of the messages added with issue 15.
+    the file cannot be read. Each FileProblem carries its words in every language.
     """
     safe = safe_display_name(name)
-    shown = f"*{safe}*"
     kind = declared_kind or kind_for(name=name)
     if kind == ARCHIVE:
-        return _archive_facts(path, name=name, lang=lang, max_bytes=max_bytes)
+        return _archive_facts(path, name=name, max_bytes=max_bytes)
     if kind not in SUPPORTED_KINDS:
-        raise UnsupportedFileType(
-            messages.unsupported_file(lang, safe, supported_types_text()), file_name=name
-        )
+        raise UnsupportedFileType(partial(messages.unsupported_file, name=safe), file_name=name)
     with path.open("rb") as f:
         size = os.fstat(f.fileno()).st_size
-        head = Head(path=path, name=shown, data=f.read(HEAD_BYTES), size=size)
+        head = Head(path=path, name=safe, data=f.read(HEAD_BYTES), size=size)
     if not head.data:
-        raise FileUnreadable(f"{shown} is empty (0 bytes). {REDO}", file_name=name)
+        raise FileUnreadable(partial(messages.file_empty, name=safe), file_name=name)
     _refuse_html(head, file_name=name)
     if kind in _TEXT_KINDS:
         extension = PurePosixPath(safe).suffix.lower().lstrip(".")
         lines = extension in _JSON_LINES_EXTENSIONS
         return text_facts(head, kind=kind, file_name=name, lines=lines)
-    return _binary_facts(head, kind=kind, file_name=name, lang=lang)
+    return _binary_facts(head, kind=kind, file_name=name)
 
 
 def _refuse_html(head: Head, *, file_name: str) -> None:
@@ -199,24 +186,14 @@ def _refuse_html(head: Head, *, file_name: str) -> None:
     if not start.startswith((b"<!doctype html", b"<html")):
         return
     if b"<table" in start and b"slack" not in start:
-        raise FileUnreadable(
-            f"{head.name} is a web page (an HTML table) saved under a data file's name, not "
-            "real CSV or Excel data. Open it in Excel, save it as .xlsx or CSV and share it "
-            "again.",
-            file_name=file_name,
-        )
-    raise FileUnavailable(
-        f"I couldn't download {head.name}: I received a Slack login page instead of the file. "
-        "Make sure the app is in this channel (invite it) and that the file is shared here, "
-        "then share it again.",
-        file_name=file_name,
-    )
+        raise FileUnreadable(partial(messages.html_table, name=head.name), file_name=file_name)
+    raise FileUnavailable(partial(messages.login_page_saved, name=head.name), file_name=file_name)
 
 
 # ---------------------------------------------------------------- compressed files
 
 
-def _archive_facts(path: Path, *, name: str, lang: str, max_bytes: int) -> FileFacts:
+def _archive_facts(path: Path, *, name: str, max_bytes: int) -> FileFacts:
     safe = safe_display_name(name)
     with path.open("rb") as f:
         compression = compression_of(f.read(8))
@@ -225,8 +202,8 @@ def _archive_facts(path: Path, *, name: str, lang: str, max_bytes: int) -> FileF
         inner_kind = kind_for(name=inner)
         if inner_kind in (None, ARCHIVE, "image"):
             raise UnsupportedFileType(
-                messages.archive_inner_unsupported(
-                    lang, safe, safe_display_name(inner), supported_types_text()
+                partial(
+                    messages.archive_inner_unsupported, name=safe, inner=safe_display_name(inner)
                 ),
                 file_name=name,
             )
@@ -234,34 +211,38 @@ def _archive_facts(path: Path, *, name: str, lang: str, max_bytes: int) -> FileF
             expanded = Path(scratch) / safe_display_name(inner)
             expand_to(path, expanded, max_bytes=max_bytes)
             facts = inspect_file(
-                expanded, name=inner, declared_kind=inner_kind, lang=lang, max_bytes=max_bytes
+                expanded, name=inner, declared_kind=inner_kind, max_bytes=max_bytes
             )
     except ArchiveProblem as problem:
-        raise _archive_refusal(problem, name=name, lang=lang, max_bytes=max_bytes) from None
+        raise _archive_refusal(problem, name=name, max_bytes=max_bytes) from None
     told = f"decompressed from {safe} ({_COMPRESSION_NAMES.get(compression or '', 'zip')})"
     note = "; ".join(n for n in (told, facts.note) if n)
     return replace(facts, mime_type="application/zip", note=note)
 
 
 def _archive_refusal(
-    problem: ArchiveProblem, *, name: str, lang: str, max_bytes: int
+    problem: ArchiveProblem, *, name: str, max_bytes: int
 ) -> FileTooLarge | FileUnreadable:
     safe = safe_display_name(name)
     if problem.reason == "too_large":
         limit_mb = max_bytes // (1024 * 1024)
-        return FileTooLarge(messages.archive_too_large(lang, safe, limit_mb), file_name=name)
-    text = {
-        "several": lambda: messages.archive_holds_several(lang, safe, problem.count),
-        "none": lambda: messages.archive_is_empty(lang, safe),
-        "encrypted": lambda: messages.archive_encrypted(lang, safe),
-    }.get(problem.reason, lambda: messages.archive_corrupt(lang, safe))()
-    return FileUnreadable(text, file_name=name)
+        words = partial(messages.archive_too_large, name=safe, limit_mb=limit_mb)
+        return FileTooLarge(words, file_name=name)
+    if problem.reason == "several":
+        words = partial(messages.archive_holds_several, name=safe, count=problem.count)
+    elif problem.reason == "none":
+        words = partial(messages.archive_is_empty, name=safe)
+    elif problem.reason == "encrypted":
+        words = partial(messages.archive_encrypted, name=safe)
+    else:
+        words = partial(messages.archive_corrupt, name=safe)
+    return FileUnreadable(words, file_name=name)
 
 
 # ---------------------------------------------------------------- binary formats
 
 
-def _binary_facts(head: Head, *, kind: str, file_name: str, lang: str) -> FileFacts:
+def _binary_facts(head: Head, *, kind: str, file_name: str) -> FileFacts:
     data = head.data
     if kind == "image":
         mime = next((m for magic, m in _IMAGES if data.startswith(magic)), None)
@@ -269,28 +250,24 @@ def _binary_facts(head: Head, *, kind: str, file_name: str, lang: str) -> FileFa
             mime = "image/gif"
         if mime is None:
             raise FileUnreadable(
-                f"{head.name} is not a PNG, JPG or GIF image I can read. Save it as PNG or JPG "
-                "and share it again.",
-                file_name=file_name,
+                partial(messages.not_an_image, name=head.name), file_name=file_name
             )
         return FileFacts(kind="image", mime_type=mime)
     if kind == "parquet":
         if not data.startswith(b"PAR1"):
-            raise _corrupt(head, "a valid Parquet file", file_name=file_name)
+            raise _corrupt(head, "parquet", file_name=file_name)
         if _tail(head, 4) != b"PAR1":
             raise _cut_off(head, file_name=file_name)
         return FileFacts(kind="parquet", mime_type=_MIME["parquet"])
     if data.startswith(_ZIP):
         if not _has_zip_end(head):
             raise _cut_off(head, file_name=file_name)
-        return _workbook_facts(head, kind=kind, file_name=file_name, lang=lang)
+        return _workbook_facts(head, kind=kind, file_name=file_name)
     if data.startswith(_OLE2):
         # Password-protected .xlsx files are OLE2 containers holding this stream.
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise FileUnreadable(
-                f"{head.name} is protected by a password, so I can't open it. Remove the "
-                "password (or save an unprotected copy) and share it again.",
-                file_name=file_name,
+                partial(messages.workbook_password, name=head.name), file_name=file_name
             )
         note = "an Excel 97-2003 (.xls) workbook despite its .xlsx name" if kind == "xlsx" else None
         return FileFacts(kind="xls", mime_type=_MIME["xls"], note=note)
@@ -310,17 +287,17 @@ def _binary_facts(head: Head, *, kind: str, file_name: str, lang: str) -> FileFa
                 delimiter=facts.delimiter,
                 note="; ".join(n for n in notes if n),
             )
-    raise _corrupt(head, "a valid Excel workbook", file_name=file_name)
+    raise _corrupt(head, "workbook", file_name=file_name)
 
 
-def _workbook_facts(head: Head, *, kind: str, file_name: str, lang: str) -> FileFacts:
+def _workbook_facts(head: Head, *, kind: str, file_name: str) -> FileFacts:
     """An .xlsx or .ods workbook (whatever its name says), with its sheets."""
     try:
         with zipfile.ZipFile(head.path) as archive:
             real = "ods" if is_ods(archive) else "xlsx"
         sheets = read_sheets(head.path)
     except zipfile.BadZipFile:
-        raise _corrupt(head, "a valid Excel workbook", file_name=file_name) from None
+        raise _corrupt(head, "workbook", file_name=file_name) from None
     except SheetsUnreadable:
         sheets = None  # pandas may still read it: say nothing rather than something wrong
     notes: list[str] = []
@@ -332,27 +309,22 @@ def _workbook_facts(head: Head, *, kind: str, file_name: str, lang: str) -> File
     if sheets is not None:
         if all(sheet.empty for sheet in sheets):
             raise FileUnreadable(
-                messages.empty_workbook(lang, safe_display_name(file_name)), file_name=file_name
+                partial(messages.empty_workbook, name=safe_display_name(file_name)),
+                file_name=file_name,
             )
         notes.append(sheets_note(sheets))
     return FileFacts(kind=real, mime_type=_MIME[real], note="; ".join(notes) or None)
 
 
-def _corrupt(head: Head, what: str, *, file_name: str) -> FileUnreadable:
+def _corrupt(head: Head, kind: str, *, file_name: str) -> FileUnreadable:
+    """``kind`` is what the file should have been: parquet or workbook."""
     return FileUnreadable(
-        f"{head.name} is not {what}: it may be damaged, protected (password or DRM), "
-        "or another kind of file renamed. Open it in the program that made it, save a fresh "
-        "copy (or export it as CSV) and share it again.",
-        file_name=file_name,
+        partial(messages.file_corrupt, name=head.name, kind=kind), file_name=file_name
     )
 
 
 def _cut_off(head: Head, *, file_name: str) -> FileUnreadable:
-    return FileUnreadable(
-        f"{head.name} looks cut off: its end is missing, so the upload or download was "
-        f"incomplete. {REDO}",
-        file_name=file_name,
-    )
+    return FileUnreadable(partial(messages.file_cut_off, name=head.name), file_name=file_name)
 
 
 def _tail(head: Head, count: int) -> bytes:

@@ -12,30 +12,32 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from bot import messages
 from bot.errors import FileUnreadable
 from bot.files.encoding import guess_export_code_page
 from bot.files.shape import delimiter_and_shape, lines_of
 from bot.types import FileFacts
 
-__all__ = ["REDO", "Head", "binary_refusal", "text_facts"]
+__all__ = ["Head", "binary_refusal", "text_facts"]
 
-REDO = "Please check the file and share it again."
 TEXT_MIME = {"csv": "text/csv", "txt": "text/plain", "json": "application/json"}
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# Only used to say what a binary file really is; binary-ness itself is decided by byte counts.
-_MAGIC_NAMES = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (_ZIP, "a ZIP archive or an .xlsx workbook"),
-    (_OLE2, "an Excel 97-2003 workbook or another Office file"),
-    (b"PAR1", "a Parquet file"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"\x00\x05\x16\x07", "a macOS resource fork (an '._' file a Mac adds beside the real one)"),
+# Only used to say what a binary file really is (the catalogue words each kind:
+# ``messages.binary_not_text``); binary-ness itself is decided by byte counts.
+_MAGIC_KINDS = (
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"%PDF", "pdf"),
+    (_ZIP, "zip"),
+    (_OLE2, "ole2"),
+    (b"PAR1", "parquet"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\x00\x05\x16\x07", "resource_fork"),
 )
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
@@ -59,7 +61,7 @@ class Head:
     """The first bytes of a file, as much as inspection reads."""
 
     path: Path
-    name: str  # for messages, already marked up: *name*
+    name: str  # the name shown in messages (``safe_display_name``)
     data: bytes
     size: int
 
@@ -75,9 +77,7 @@ def text_facts(head: Head, *, kind: str, file_name: str, lines: bool = False) ->
     """
     encoding, text, notes = _decoded(head, file_name=file_name)
     if not text.strip():
-        raise FileUnreadable(
-            f"{head.name} has no data in it, only blank space. {REDO}", file_name=file_name
-        )
+        raise FileUnreadable(partial(messages.file_blank, name=head.name), file_name=file_name)
     if kind == "json":
         notes.extend(_json_notes(head, text, lines=lines, file_name=file_name))
         return FileFacts(
@@ -104,11 +104,7 @@ def _join(notes: list[str]) -> str | None:
 
 def _json_notes(head: Head, text: str, *, lines: bool, file_name: str) -> list[str]:
     if (first := _FIRST_CHAR.search(text)) is None or first.group() not in "{[":
-        raise FileUnreadable(
-            f"{head.name} is not JSON (it should start with {{ or [). Export the data as "
-            "JSON or CSV and share it again.",
-            file_name=file_name,
-        )
+        raise FileUnreadable(partial(messages.not_json, name=head.name), file_name=file_name)
     records = [x.strip() for x in lines_of(text, 0, len(text), limit=20) if x.strip()]
     # One object per line; the second may be the broken one.
     looks_like_lines = (
@@ -273,10 +269,7 @@ def _checked_text(head: Head, text: str, *, file_name: str) -> str:
 
 
 def binary_refusal(head: Head, *, file_name: str) -> FileUnreadable:
-    what = next((d for magic, d in _MAGIC_NAMES if head.data.startswith(magic)), None)
-    looks = f"it looks like {what}" if what else "it contains binary data, not text"
+    kind = next((k for magic, k in _MAGIC_KINDS if head.data.startswith(magic)), None)
     return FileUnreadable(
-        f"{head.name} should be a text file, but {looks}. Share the file under its real "
-        "extension, or export the data as CSV and share it again.",
-        file_name=file_name,
+        partial(messages.binary_not_text, name=head.name, looks_like=kind), file_name=file_name
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -15,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.errors import SlackProblem
 from bot.network import describe_network_error
 
@@ -54,21 +56,17 @@ def build_web_client(
 
 # ---------------------------------------------------------------- error translation
 
-_NOT_IN_CHANNEL = (
-    "I can't reach this conversation. Please invite the app to the channel "
-    "(`/invite @app`) and ask again."
-)
-_BAD_TOKEN = "Slack refused the app's token. An administrator needs to check SLACK_BOT_TOKEN."
-_USER_MESSAGES = {
-    "not_in_channel": _NOT_IN_CHANNEL,
-    "channel_not_found": _NOT_IN_CHANNEL,
-    "is_archived": "This channel is archived, so I can't reply in it.",
-    "invalid_auth": _BAD_TOKEN,
-    "not_authed": _BAD_TOKEN,
-    "token_revoked": _BAD_TOKEN,
-    "token_expired": _BAD_TOKEN,
-    "account_inactive": _BAD_TOKEN,
-    "ratelimited": "Slack is rate-limiting me right now. Please try again in a minute.",
+# Slack error codes whose cause the user (or the bot's admin) can act on, and the words for it.
+_WORDS_FOR_CODE: dict[str, messages.Words] = {
+    "not_in_channel": messages.slack_not_in_channel,
+    "channel_not_found": messages.slack_not_in_channel,
+    "is_archived": messages.slack_channel_archived,
+    "invalid_auth": messages.slack_token_refused,
+    "not_authed": messages.slack_token_refused,
+    "token_revoked": messages.slack_token_refused,
+    "token_expired": messages.slack_token_refused,
+    "account_inactive": messages.slack_token_refused,
+    "ratelimited": messages.slack_rate_limited,
 }
 
 
@@ -92,12 +90,10 @@ def problem_for(method: str, exc: BaseException) -> SlackProblem:
         return SlackProblem(detail=f"{method}: {type(exc).__name__}")
     if code == "missing_scope":
         needed = exc.response.get("needed") if isinstance(exc, SlackApiError) else None
-        message = (
-            f"The app is missing the Slack permission {needed or 'it needs'}. An administrator "
-            "needs to add it to the app and reinstall it."
-        )
-        return SlackProblem(message, detail=f"{method}: missing_scope {needed}")
-    return SlackProblem(_USER_MESSAGES.get(code), detail=f"{method}: {code}")
+        scope = str(needed) if needed else None
+        words = partial(messages.slack_missing_scope, scope=scope)
+        return SlackProblem(words, detail=f"{method}: missing_scope {needed}")
+    return SlackProblem(_WORDS_FOR_CODE.get(code), detail=f"{method}: {code}")
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,10 +35,6 @@ CHUNK_BYTES = 1 << 20
 _TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
 _HTML_STARTS = (b"<!doctype", b"<html")
 _SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
-_ACCESS_HINT = (
-    "Please invite the app to this channel (`/invite @app`) and make sure it has the "
-    "files:read permission, then ask again."
-)
 
 
 async def download_file(
@@ -48,7 +45,6 @@ async def download_file(
     dest_dir: Path,
     max_bytes: int,
     hosts: FileHostPolicy,
-    lang: str = "en",
 ) -> Path:
     """Download ``file`` into a new file in ``dest_dir`` and return its path.
 
@@ -57,9 +53,10 @@ async def download_file(
     Raises FileTooLarge (declared size or streamed bytes over ``max_bytes``) and
     FileUnavailable (a remote file, a link off Slack's file hosts, no link, a redirect,
     deleted, refused, an HTML page, a network failure); the first two make no request.
+    Their words are in every language (``text_for``).
     """
     name = file.name or file.id
-    refuse_remote(file, lang=lang)
+    refuse_remote(file)
     url = file.url_private_download
     if url and not hosts.allows(url):
         # Never the URL itself in the log: only the host, so the operator can tell who it was.
@@ -67,7 +64,7 @@ async def download_file(
             "file %s links to host %s, not a Slack file host: not downloaded", file.id, host_of(url)
         )
         raise FileUnavailable(
-            messages.file_not_on_slack(lang, name),
+            partial(messages.file_not_on_slack, name=name),
             file_name=name,
             detail=f"{file.id}: host {host_of(url)} is not a Slack file host",
         )
@@ -75,8 +72,7 @@ async def download_file(
         raise _too_large(name, max_bytes=max_bytes, detail=f"declared size {file.size}")
     if not url:
         raise FileUnavailable(
-            f"Slack did not give me a download link for {name}. If it was shared from another "
-            "workspace (Slack Connect), please upload it again in this conversation.",
+            partial(messages.no_download_link, name=name),
             file_name=name,
             detail=f"{file.id}: no url_private_download",
         )
@@ -102,12 +98,12 @@ async def download_file(
     return path
 
 
-def refuse_remote(file: SlackFile, *, lang: str) -> None:
+def refuse_remote(file: SlackFile) -> None:
     """Raise FileUnavailable naming ``file`` when it is a link to a file stored outside Slack."""
     if file.is_remote:
         name = file.name or file.id
         raise FileUnavailable(
-            messages.remote_file(lang, name),
+            partial(messages.remote_file, name=name),
             file_name=name,
             detail=f"{file.id}: a remote file (stored outside Slack)",
         )
@@ -133,7 +129,7 @@ async def _download_once(
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
         problem = FileUnavailable(
-            f"The download of {name} from Slack broke off. Please try again in a moment.",
+            partial(messages.download_broke_off, name=name),
             file_name=name,
             detail=f"{file.id}: {type(exc).__name__}",
         )
@@ -149,24 +145,19 @@ def _check_response(
     detail = f"{file_id}: HTTP {status}"
     if 300 <= status < 400:
         raise FileUnavailable(
-            f"Slack sent me to a login page instead of {name}. {_ACCESS_HINT}",
-            file_name=name,
-            detail=detail,
+            partial(messages.download_redirected, name=name), file_name=name, detail=detail
         )
     if status in (404, 410):
         raise FileUnavailable(
-            f"{name} was deleted or is no longer visible to me. Please share it again.",
-            file_name=name,
-            detail=detail,
+            partial(messages.file_deleted, name=name), file_name=name, detail=detail
         )
     if status in (401, 403):
         raise FileUnavailable(
-            f"Slack refused to give me {name}. {_ACCESS_HINT}", file_name=name, detail=detail
+            partial(messages.download_refused, name=name), file_name=name, detail=detail
         )
     if status != 200:
         problem = FileUnavailable(
-            f"Slack could not send me {name} right now (HTTP {status}). "
-            "Please try again in a moment.",
+            partial(messages.download_failed, name=name, status=status),
             file_name=name,
             detail=detail,
         )
@@ -211,18 +202,13 @@ async def _stream_to_disk(
 
 def _login_page(name: str, *, detail: str) -> FileUnavailable:
     return FileUnavailable(
-        f"Slack sent me a web page (probably a login page) instead of {name}. {_ACCESS_HINT}",
-        file_name=name,
-        detail=detail,
+        partial(messages.download_web_page, name=name), file_name=name, detail=detail
     )
 
 
 def _too_large(name: str, *, max_bytes: int, detail: str) -> FileTooLarge:
-    limit_mb = max_bytes / (1024 * 1024)
-    shown = f"{limit_mb:.0f} MB" if limit_mb >= 1 else f"{max_bytes} bytes"
     return FileTooLarge(
-        f"{name} is larger than my limit of {shown}. Please share a smaller file "
-        "(for example, only the columns or rows you need).",
+        partial(messages.file_too_large, name=name, max_bytes=max_bytes),
         file_name=name,
         detail=detail,
     )

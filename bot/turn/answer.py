@@ -56,7 +56,7 @@ async def post_final_answer(
     posted again. Raises SlackProblem when Slack refused the answer.
     """
     assert outcome.finished is not None
-    text = outcome.finished.text.strip() or "(no text)"
+    text = outcome.finished.text.strip() or messages.empty_answer(lang)
     parts = slack_messages_for(text)
     if outcome.code or outcome.finished.code:
         label = messages.show_code_label(lang)
@@ -90,19 +90,19 @@ async def _post_part(services: Services, thread: ThreadKey, part: SlackMessage) 
         )
 
 
-def _alt_text(artifact: Artifact, question: str) -> str:
+def _alt_text(artifact: Artifact, question: str, lang: str) -> str:
     stem = artifact.name.rsplit(".", 1)[0].replace("_", " ").replace("-", " ")
-    return f"{stem} — chart for: {question}"[:1000]
+    return messages.chart_alt_text(lang, stem, question)[:1000]
 
 
-def _outgoing(artifact: Artifact, question: str) -> OutgoingFile:
+def _outgoing(artifact: Artifact, question: str, lang: str) -> OutgoingFile:
     mime = artifact.mime_type or mimetypes.guess_type(artifact.name)[0] or ""
     return OutgoingFile(
         name=artifact.name,
         path=artifact.path,
         size=artifact.size,
         title=artifact.name,
-        alt_text=_alt_text(artifact, question) if mime.startswith("image/") else None,
+        alt_text=_alt_text(artifact, question, lang) if mime.startswith("image/") else None,
     )
 
 
@@ -113,6 +113,7 @@ async def post_artifacts(
     thread: ThreadKey,
     question: str,
     artifacts: Sequence[Artifact],
+    lang: str,
 ) -> list[str]:
     """Upload the charts and files not yet posted for this turn, one message per batch.
 
@@ -133,7 +134,7 @@ async def post_artifacts(
             await services.slack.upload_files(
                 channel=thread.channel,
                 thread_ts=thread.thread_ts,
-                files=[_outgoing(a, question) for a in batch],
+                files=[_outgoing(a, question, lang) for a in batch],
             )
         except SlackProblem as problem:
             log.error("Slack refused the turn's files: %s", problem.detail)

@@ -9,22 +9,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot import messages
-from bot.errors import (
-    ContainerExpired,
-    EngineAuthError,
-    EngineBadRequest,
-    EngineError,
-    EngineQuotaExhausted,
-    EngineRateLimited,
-    EngineUnavailable,
-    FileProblem,
-    OutcomeUnknown,
-    ResponseFailed,
-    SlackProblem,
-)
+from bot.errors import InsightbotError
 from bot.turn.state import AnswerOutcome
 from bot.types import FailureCode, IncomingMessage
-from storage import StorageError
 from storage.records import RUNNING, ChannelFileRecord, FileRecord, TurnRecord
 
 __all__ = [
@@ -155,32 +142,14 @@ def ending_for(
     return Ending(
         EndingKind.FAILED,
         failed.code,
-        failed.message,
+        messages.run_failed(lang, failed.code, failed.reason, failed.detail),
         retryable=failed.retryable,
         operator_must_act=failed.code in OPERATOR_FAILURES,
     )
 
 
 def failure_code_of(error: BaseException) -> FailureCode:
-    """The code recorded for an error raised inside a turn's steps."""
-    for kind, code in _ERROR_CODES:
-        if isinstance(error, kind):
-            return code
+    """The code recorded for an error raised inside a turn's steps (our errors name theirs)."""
+    if isinstance(error, InsightbotError):
+        return error.failure_code
     return FailureCode.CRASHED
-
-
-# Most specific first: the engine's errors are EngineErrors too.
-_ERROR_CODES: tuple[tuple[type[BaseException], FailureCode], ...] = (
-    (EngineRateLimited, FailureCode.RATE_LIMITED),
-    (EngineQuotaExhausted, FailureCode.INSUFFICIENT_QUOTA),
-    (EngineAuthError, FailureCode.AUTH),
-    (EngineBadRequest, FailureCode.BAD_REQUEST),
-    (EngineUnavailable, FailureCode.UNAVAILABLE),
-    (ContainerExpired, FailureCode.CONTAINER_EXPIRED),
-    (ResponseFailed, FailureCode.RESPONSE_FAILED),
-    (OutcomeUnknown, FailureCode.OUTCOME_UNKNOWN),
-    (EngineError, FailureCode.ENGINE_ERROR),
-    (FileProblem, FailureCode.FILE_PROBLEM),
-    (SlackProblem, FailureCode.SLACK_REFUSED),
-    (StorageError, FailureCode.STORAGE),
-)

@@ -68,6 +68,7 @@ async def _post_answer(state: TurnState, outcome: AnswerOutcome) -> None:
         thread=thread,
         question=turn.question,
         artifacts=outcome.artifacts,
+        lang=lang,
     )
     if refused:
         await say(state, messages.artifacts_not_posted(lang, refused), quiet=True)
@@ -84,8 +85,7 @@ async def _post_answer(state: TurnState, outcome: AnswerOutcome) -> None:
 
 async def report_stopped(state: TurnState) -> None:
     """Say in the thread who stopped the turn (ending its answer message) and record it."""
-    who = state.control.stopped_by or "someone"
-    text = messages.stopped(state.lang, who)
+    text = messages.stopped(state.lang, state.control.stopped_by)
     if state.stream is not None:
         await state.stream.fail(text=text)
     else:
@@ -118,7 +118,7 @@ async def record_failure(state: TurnState, error: Exception) -> None:
     Never raises: a failure here is logged.
     """
     lang = state.lang
-    text = error.user_message if isinstance(error, InsightbotError) else messages.unexpected(lang)
+    text = error.text_for(lang) if isinstance(error, InsightbotError) else messages.unexpected(lang)
     retryable = bool(getattr(error, "retryable", True))
     try:
         await post_failure(

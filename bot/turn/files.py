@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from bot import messages
@@ -29,7 +30,6 @@ from bot.files import (
     safe_display_name,
     sha256_of,
     slack_file_of,
-    supported_types_text,
     uploaded_from_record,
 )
 from bot.services import Services
@@ -91,44 +91,41 @@ async def collect_turn_files(
 
 
 async def upload_turn_files(
-    *, services: Services, records: Sequence[FileRecord], lang: str = "en"
+    *, services: Services, records: Sequence[FileRecord], lang: str
 ) -> tuple[list[UploadedFile], list[str]]:
     """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
 
-    Returns the usable files (oldest first) and one message per refused file (in ``lang``
-    where the catalogue has the message).
+    Returns the usable files (oldest first) and one message per refused file, in ``lang``.
     """
     uploaded: list[UploadedFile] = []
     problems: list[str] = []
     for record in records:
         try:
-            uploaded.append(await _uploaded_file_for(services=services, record=record, lang=lang))
+            uploaded.append(await _uploaded_file_for(services=services, record=record))
         except FileProblem as problem:
             log.info("file refused: %s", problem.detail or problem.user_message)
-            problems.append(problem.user_message)
+            problems.append(problem.text_for(lang))
     return uploaded, problems
 
 
-async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: str) -> UploadedFile:
+async def _uploaded_file_for(*, services: Services, record: FileRecord) -> UploadedFile:
     # A remembered link to a file outside Slack is refused without asking Slack again; one
     # that files.info reveals (a Slack Connect stub, an old record) is refused just the same.
     if record.is_remote:
-        refuse_remote(slack_file_of(record), lang=lang)
+        refuse_remote(slack_file_of(record))
     cached = uploaded_from_record(record)
     if cached is not None:
         return cached
     slack_file = await _resolved_slack_file(services=services, record=record)
     if slack_file.is_remote:
         await services.store.save_file(replace(record, name=slack_file.name, is_remote=True))
-        refuse_remote(slack_file, lang=lang)
+        refuse_remote(slack_file)
     kind = kind_for(
         name=slack_file.name, mimetype=slack_file.mimetype, filetype=slack_file.filetype
     )
     if kind is None:
         raise UnsupportedFileType(
-            messages.unsupported_file(
-                lang, safe_display_name(slack_file.name), supported_types_text()
-            ),
+            partial(messages.unsupported_file, name=safe_display_name(slack_file.name)),
             file_name=slack_file.name,
         )
     with tempfile.TemporaryDirectory(dir=services.workdir) as scratch:
@@ -139,7 +136,6 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: st
             dest_dir=Path(scratch),
             max_bytes=services.settings.max_file_bytes,
             hosts=services.file_hosts,
-            lang=lang,
         )
         # Reading the head and hashing the whole file take real time: keep them off the loop.
         facts = await asyncio.to_thread(
@@ -147,7 +143,6 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: st
             path,
             name=slack_file.name,
             declared_kind=kind,
-            lang=lang,
             max_bytes=services.settings.max_file_bytes,
         )
         digest = await asyncio.to_thread(sha256_of, path)
@@ -173,9 +168,6 @@ async def _resolved_slack_file(*, services: Services, record: FileRecord) -> Sla
     if info is not None and info.is_remote:
         return info
     if info is None or not info.url_private_download:
-        raise FileUnavailable(
-            f"*{record.name or record.slack_file_id}* was deleted or is no longer visible to me. "
-            "Share it again in this thread.",
-            file_name=record.name or record.slack_file_id,
-        )
+        name = record.name or record.slack_file_id
+        raise FileUnavailable(partial(messages.file_deleted, name=name), file_name=name)
     return info

@@ -240,7 +240,7 @@ class _Follower:
                 await self.ledger.run_started(response_id=response_id, sequence=event.sequence)
                 self.saved_sequence = event.sequence
                 await stream.task(
-                    id="start", title=messages.task_title("start", self.lang), status="complete"
+                    id="start", title=messages.task_title(self.lang, "start"), status="complete"
                 )
             case ConversationReplaced(conversation_id=conversation_id):
                 await store_conversation(self.services, self.thread_key, conversation_id)
@@ -248,7 +248,7 @@ class _Follower:
                 self.python_started = True
                 await stream.task(
                     id="python",
-                    title=messages.task_title("python", self.lang),
+                    title=messages.task_title(self.lang, "python"),
                     status="in_progress",
                 )
             case CodeDone(code=code):
@@ -257,7 +257,7 @@ class _Follower:
                 if self.python_started and not outcome.text_started:
                     await stream.task(
                         id="python",
-                        title=messages.task_title("python", self.lang),
+                        title=messages.task_title(self.lang, "python"),
                         status="complete",
                     )
                 outcome.text_started = True

@@ -30,7 +30,6 @@ from pathlib import Path
 
 from bot import messages
 from bot.errors import EngineAuthError, EngineQuotaExhausted, InsightbotError
-from bot.files import supported_types_text
 from bot.services import Services
 from bot.slack.gateway import AnswerStream
 from bot.slack.progress import StatusKeeper
@@ -142,7 +141,7 @@ async def _answer(state: TurnState) -> None:
         await report_stopped(state)
         return
     if not collected.records:
-        await say(state, messages.no_files(lang, supported_types_text()))
+        await say(state, messages.no_files(lang))
         await ledger.failed(FailureCode.NO_FILES)
         return
     limit = services.settings.max_files_per_thread
@@ -230,8 +229,8 @@ async def _open_answer(state: TurnState) -> AnswerStream:
         is_dm=state.message.is_dm,
     )
     state.stream = stream
-    await stream.task(id="files", title=messages.task_title("files", lang), status="complete")
-    await stream.task(id="start", title=messages.task_title("start", lang), status="in_progress")
+    await stream.task(id="files", title=messages.task_title(lang, "files"), status="complete")
+    await stream.task(id="start", title=messages.task_title(lang, "start"), status="in_progress")
     return stream
 
 

@@ -20,8 +20,8 @@ import shutil
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from bot import messages
 from bot.config import Settings
+from bot.engines.failures import run_failure
 from bot.engines.local.chat import ChatModel
 from bot.engines.local.conversation import PYTHON_TOOL
 from bot.engines.local.instructions import local_instructions
@@ -31,7 +31,6 @@ from bot.errors import EngineBadRequest, EngineError
 from bot.files import safe_display_name
 from bot.types import (
     EngineEvent,
-    Failed,
     FailureCode,
     LocalFile,
     PastTurn,
@@ -266,11 +265,7 @@ class LocalEngine:
 
 async def _not_resumable() -> AsyncIterator[EngineEvent]:
     # The turn words this in the asker's language (it knows it; the engine does not).
-    yield Failed(
-        message=messages.interrupted("en"),
-        code=FailureCode.NOT_RESUMABLE,
-        retryable=True,
-    )
+    yield run_failure(FailureCode.NOT_RESUMABLE, retryable=True)
 
 
 def _free_name(name: str, taken: set[str]) -> str:

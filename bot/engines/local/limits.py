@@ -17,7 +17,7 @@ PROCESSES_PER_KERNEL = 64
 CPU_BACKSTOP_S = 3600  # lifetime CPU of one kernel; the wall-time limit per cell comes first
 TMP_BYTES = 256 * 1024 * 1024
 
-# The limit names a CellResult carries (bot/messages.local_limit words them for people).
+# The limit names a CellResult carries (``messages.local_limit`` in bot/messages/engine.py words them for people).
 TIME, MEMORY, PROCESSES, FILE_SIZE, DISK, CPU, CRASH = (
     "time",
     "memory",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot import messages
+from bot.engines.failures import failure_from_error, run_failure
 from bot.engines.local.chat import ChatFinish, ChatPiece, ChatText, ChatToolFragment, ChatUsage
 from bot.engines.local.conversation import (
     PYTHON_TOOL,
@@ -167,33 +168,20 @@ class LocalRun:
         try:
             await self._loop()
         except asyncio.CancelledError:
-            self._end(Failed(message=messages.interrupted(self._lang), code=FailureCode.CANCELLED))
+            self._end(run_failure(FailureCode.CANCELLED))
             raise
         except EngineError as error:
             log.warning("local run %s failed: %s", plan.response_id, error.detail)
-            self._end(
-                self._failed(
-                    error.user_message, code=FailureCode.ENGINE_ERROR, retry=error.retryable
-                )
-            )
+            self._end(failure_from_error(error, partial_text=PART_SEPARATOR.join(self._texts)))
         except RuntimeError as error:  # a kernel that would not start
             log.error("local run %s: %s", plan.response_id, error)
-            self._end(
-                self._failed(
-                    messages.local_kernel_failed(self._lang), code=FailureCode.KERNEL_FAILED
-                )
-            )
+            self._end(self._failed(FailureCode.KERNEL_FAILED))
         except Exception:
             log.exception("local run %s crashed", plan.response_id)
-            self._end(self._failed(messages.unexpected(self._lang), code=FailureCode.CRASHED))
+            self._end(self._failed(FailureCode.CRASHED))
 
-    def _failed(self, message: str, *, code: FailureCode, retry: bool = True) -> Failed:
-        return Failed(
-            message=message,
-            code=code,
-            retryable=retry,
-            partial_text=PART_SEPARATOR.join(self._texts),
-        )
+    def _failed(self, code: FailureCode) -> Failed:
+        return run_failure(code, retryable=True, partial_text=PART_SEPARATOR.join(self._texts))
 
     def _end(self, event: EngineEvent) -> None:
         if not self.ended:
@@ -234,9 +222,7 @@ class LocalRun:
                 cell = await self._run_cell(call.call_id, code, files)
                 files = None  # copied in once a turn; the kernel puts them back on restarts
                 if self._cancelled:
-                    self._end(
-                        Failed(message=messages.interrupted(self._lang), code=FailureCode.CANCELLED)
-                    )
+                    self._end(run_failure(FailureCode.CANCELLED))
                     return
                 current.append(tool_message(call.call_id, cell_report(cell)))
                 pictures = [n for n in cell.files if n.lower().endswith(".png")]

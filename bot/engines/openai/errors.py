@@ -1,4 +1,5 @@
-"""Translate OpenAI SDK errors and failed responses into our error tree and user-facing text.
+"""Translate OpenAI SDK errors and failed responses into our error tree and Failed events
+(worded by the catalogue in the turn, from their codes).
 
 Only the engine modules import ``openai``; everything past them sees ``bot.errors`` types.
 """
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 
 import openai
 
+from bot.engines.failures import run_failure
 from bot.errors import (
     ContainerExpired,
     EngineAuthError,
@@ -51,8 +53,8 @@ def request_id_of(err: BaseException) -> str | None:
 def engine_error_from(err: openai.OpenAIError) -> EngineError:
     """Our EngineError for an SDK error, keeping the request id for the logs.
 
-    The detail (for logs) holds the server's message; the user message never does, except
-    for a refused request, whose reason the user may be able to act on.
+    The detail (for logs) holds the server's message; the user's words never do, except
+    for a refused request, whose reason the user may be able to act on (``server_words``).
     """
     request_id = request_id_of(err)
     detail = error_message_of(err) if isinstance(err, openai.APIError) else str(err)
@@ -72,41 +74,12 @@ def engine_error_from(err: openai.OpenAIError) -> EngineError:
     ):
         if is_expired_message(detail):
             return ContainerExpired(**kwargs)
-        return EngineBadRequest(f"The analysis engine refused the request: {detail}", **kwargs)
+        return EngineBadRequest(server_words=detail, **kwargs)
     if isinstance(err, openai.InternalServerError | openai.APIConnectionError):
         return EngineUnavailable(**kwargs)
     if isinstance(err, openai.APIStatusError) and err.status_code in (408, 409):
         return EngineUnavailable(**kwargs)
     return EngineError(**kwargs)
-
-
-def failed_from_error(
-    err: EngineError,
-    *,
-    code: FailureCode | None = None,
-    partial_text: str = "",
-    sequence: int | None = None,
-) -> Failed:
-    """The final Failed event for an EngineError raised inside a run."""
-    return Failed(
-        message=err.user_message,
-        code=code or _error_code(err),
-        retryable=err.retryable,
-        partial_text=partial_text,
-        sequence=sequence,
-    )
-
-
-def _error_code(err: EngineError) -> FailureCode:
-    names = {
-        EngineRateLimited: FailureCode.RATE_LIMITED,
-        EngineQuotaExhausted: FailureCode.INSUFFICIENT_QUOTA,
-        EngineAuthError: FailureCode.AUTH,
-        EngineBadRequest: FailureCode.BAD_REQUEST,
-        EngineUnavailable: FailureCode.UNAVAILABLE,
-        ContainerExpired: FailureCode.CONTAINER_EXPIRED,
-    }
-    return names.get(type(err), FailureCode.ENGINE_ERROR)
 
 
 def retry_after_seconds(err: openai.APIStatusError) -> float | None:
@@ -132,24 +105,9 @@ def retry_after_seconds(err: openai.APIStatusError) -> float | None:
 
 # --------------------------------------------------------------- failed/incomplete responses
 
-_RESPONSE_ERRORS = {
-    "server_error": "The analysis engine had an internal error",
-    "rate_limit_exceeded": "The analysis engine is over its rate limit",
-    "invalid_prompt": "The analysis engine refused the question",
-    "vector_store_timeout": "The analysis engine timed out",
-}
 _RETRYABLE_RESPONSE_ERRORS = frozenset(
     {"server_error", "rate_limit_exceeded", "vector_store_timeout"}
 )
-
-_INCOMPLETE = {
-    "max_output_tokens": (
-        "The answer got too long and was cut off. Try asking for less at once, for example "
-        "one chart or one table per question."
-    ),
-    "content_filter": "The answer was stopped by the engine's content filter.",
-    "max_messages": "The analysis took too many steps and was stopped. Try a narrower question.",
-}
 
 
 def failed_response_event(
@@ -160,43 +118,24 @@ def failed_response_event(
     sequence: int | None = None,
 ) -> Failed:
     """Failed for a response that ended ``failed`` (or an ``error`` stream event)."""
-    lead = _RESPONSE_ERRORS.get(code or "", "The analysis failed")
-    detail = (message or "").strip()
-    text = f"{lead}: {detail}" if detail else f"{lead}."
-    if code in _RETRYABLE_RESPONSE_ERRORS:
-        text += " Please try again in a moment."
-    return Failed(
-        message=text,
-        code=FailureCode.RESPONSE_FAILED,
+    return run_failure(
+        FailureCode.RESPONSE_FAILED,
+        reason=code,
+        detail=(message or "").strip() or None,
         retryable=code in _RETRYABLE_RESPONSE_ERRORS,
         partial_text=partial_text,
         sequence=sequence,
-        reason=code,
     )
 
 
 def incomplete_response_event(
     *, reason: str | None, partial_text: str = "", sequence: int | None = None
 ) -> Failed:
-    """Failed for a response that ended ``incomplete``, saying why in words."""
-    text = _INCOMPLETE.get(
-        reason or "", f"The analysis stopped early ({reason or 'unknown reason'})."
-    )
-    return Failed(
-        message=text,
-        code=FailureCode.INCOMPLETE,
-        retryable=False,
-        partial_text=partial_text,
-        sequence=sequence,
-        reason=reason,
+    """Failed for a response that ended ``incomplete`` (``reason``: why, in the API's word)."""
+    return run_failure(
+        FailureCode.INCOMPLETE, reason=reason, partial_text=partial_text, sequence=sequence
     )
 
 
 def cancelled_response_event(*, partial_text: str = "", sequence: int | None = None) -> Failed:
-    return Failed(
-        message="The analysis was stopped before it finished.",
-        code=FailureCode.CANCELLED,
-        retryable=False,
-        partial_text=partial_text,
-        sequence=sequence,
-    )
+    return run_failure(FailureCode.CANCELLED, partial_text=partial_text, sequence=sequence)

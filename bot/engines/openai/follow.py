@@ -21,11 +21,11 @@ from openai.types.responses import ResponseStreamEvent
 
 from bot.concurrency import RateSignals
 from bot.config import Settings
+from bot.engines.failures import failure_from_error, run_failure
 from bot.engines.openai.artifacts import fetch_artifacts
 from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
-    failed_from_error,
     failed_response_event,
 )
 from bot.engines.openai.stream import (
@@ -79,24 +79,13 @@ class _NotResumable(Exception):
 
 
 def stream_lost(partial_text: str, sequence: int | None) -> Failed:
-    return Failed(
-        message="I lost the connection to the analysis engine before the answer was complete. "
-        "Please ask again.",
-        code=FailureCode.STREAM_LOST,
-        retryable=True,
-        partial_text=partial_text,
-        sequence=sequence,
+    return run_failure(
+        FailureCode.STREAM_LOST, retryable=True, partial_text=partial_text, sequence=sequence
     )
 
 
 def not_resumable(sequence: int | None) -> Failed:
-    return Failed(
-        message="This analysis can no longer be continued: the engine no longer has it. "
-        "Please ask again.",
-        code=FailureCode.NOT_RESUMABLE,
-        retryable=True,
-        sequence=sequence,
-    )
+    return run_failure(FailureCode.NOT_RESUMABLE, retryable=True, sequence=sequence)
 
 
 # ------------------------------------------------------------------ following a stream
@@ -263,11 +252,11 @@ async def resume_events(
         ):
             yield event
     except EngineError as err:
-        yield failed_from_error(
+        yield failure_from_error(
             err, partial_text=translator.streamed_text, sequence=translator.sequence
         )
     except openai.OpenAIError as err:
-        yield failed_from_error(
+        yield failure_from_error(
             engine_error_from(err),
             partial_text=translator.streamed_text,
             sequence=translator.sequence,

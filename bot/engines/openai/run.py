@@ -20,12 +20,12 @@ from typing import Any, cast
 
 import openai
 
+from bot.engines.failures import failure_from_error
 from bot.engines.history import summary_items
 from bot.engines.instructions import instructions_for
 from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
-    failed_from_error,
     is_insufficient_quota,
     retry_after_seconds,
 )
@@ -44,7 +44,6 @@ from bot.types import (
     ConversationReplaced,
     EngineEvent,
     Failed,
-    FailureCode,
     PastTurn,
     Session,
     UploadedFile,
@@ -132,11 +131,9 @@ class TurnRun:
             yield self._failed(engine_error_from(err))
 
     def _failed(self, err: EngineError) -> Failed:
-        code = FailureCode.OUTCOME_UNKNOWN if isinstance(err, OutcomeUnknown) else None
         log.warning("turn %s failed: %s (request %s)", self.turn_id, err.detail, err.request_id)
-        return failed_from_error(
+        return failure_from_error(
             err,
-            code=code,
             partial_text=self.translator.streamed_text,
             sequence=self.translator.sequence,
         )

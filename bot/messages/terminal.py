@@ -1,0 +1,66 @@
+"""The lines ``insightbot ask`` shows in a terminal, in the language of the question: its
+progress (stderr), what it saved (stdout) and why it stopped."""
+
+from __future__ import annotations
+
+from bot.messages._lang import pick
+from bot.messages.files import supported_types
+
+
+def cli_problem(lang: str, text: str) -> str:
+    """A reason the command stopped (``text`` is already in ``lang``), after the program name."""
+    return pick(lang, f"insightbot: {text}", f"insightbot: 오류: {text}")
+
+
+def cli_uploading(lang: str) -> str:
+    return pick(lang, "• uploading files", "• 파일 올리는 중")
+
+
+def cli_preparing(lang: str) -> str:
+    return pick(lang, "• preparing the sandbox", "• 샌드박스 준비 중")
+
+
+def cli_left_out(lang: str, name: str) -> str:
+    return pick(
+        lang, f"• left out (too many files): {name}", f"• 제외됨 (파일이 너무 많음): {name}"
+    )
+
+
+def cli_writing_python(lang: str) -> str:
+    return pick(lang, "• writing Python", "• Python 코드 작성 중")
+
+
+def cli_running_python(lang: str) -> str:
+    return pick(lang, "\n• running Python", "\n• Python 실행 중")
+
+
+def cli_saved(lang: str, path: str) -> str:
+    return pick(lang, f"saved: {path}", f"저장함: {path}")
+
+
+def cli_no_such_file(lang: str, path: str) -> str:
+    return pick(lang, f"{path}: no such file.", f"{path}: 파일이 없어요.")
+
+
+def cli_unreadable(lang: str, path: str, why: str) -> str:
+    """``why`` is the operating system's own reason (``strerror``)."""
+    return pick(lang, f"{path}: cannot be read ({why}).", f"{path}: 읽을 수 없어요 ({why}).")
+
+
+def cli_unsupported(lang: str, path: str) -> str:
+    supported = supported_types(lang)
+    return pick(
+        lang,
+        f"{path}: not a supported type. Supported: {supported}.",
+        f"{path}: 지원하지 않는 형식이에요. 지원 형식: {supported}.",
+    )
+
+
+def cli_too_large(lang: str, path: str, size: int, max_bytes: int) -> str:
+    return pick(
+        lang,
+        f"{path}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
+        "(INSIGHTBOT_MAX_FILE_MB).",
+        f"{path}: {size / 1e6:.0f} MB로 한도 {max_bytes / 1e6:.0f} MB를 넘어요 "
+        "(INSIGHTBOT_MAX_FILE_MB).",
+    )
