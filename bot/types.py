@@ -81,6 +81,9 @@ class Session:
     memory_limit: str | None = None
     file_paths: dict[str, str] = field(default_factory=dict)  # engine file id -> container path
     left_out: tuple[str, ...] = ()  # names of files that did not fit in the container
+    # Where the Hangul font sits in the sandbox; None when it could not be put there (the
+    # model then keeps chart labels in English). Not stored: found again in a live container.
+    font_path: str | None = None
 
 
 @dataclass(frozen=True)

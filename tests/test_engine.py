@@ -210,7 +210,8 @@ async def test_follow_up_uses_the_same_conversation_without_reupload(
     assert [c.json["conversation"] for c in creates if c.json] == [session.conversation_id] * 2
     assert fake.model_calls[1].history_length > 0
     assert len(fake.requests_to("POST", "/v1/files")) == 1
-    assert len(fake.requests_to("POST", "/v1/containers")) == 2  # one container + one file add
+    # one container, one file add, the Hangul font; the follow-up adds nothing
+    assert len(fake.requests_to("POST", "/v1/containers")) == 3
 
 
 async def test_uncited_files_the_code_wrote_are_delivered_too(
@@ -246,7 +247,8 @@ async def test_expired_container_is_replaced_and_files_added_again(
     assert renewed.container_id != session.container_id
     assert renewed.conversation_id == session.conversation_id
     adds = fake.requests_to("POST", f"/v1/containers/{renewed.container_id}/files")
-    assert [a.json for a in adds] == [{"file_id": uploaded.file_id}]
+    assert [a.json for a in adds if a.json] == [{"file_id": uploaded.file_id}]
+    assert renewed.font_path and renewed.font_path.endswith("NanumGothic.ttf")
     assert len(fake.requests_to("POST", "/v1/files")) == 1  # never uploaded again
     events = await ask(
         engine, out_dir=tmp_path, session=renewed, files=[uploaded], question="again", turn_id="t2"
@@ -308,7 +310,8 @@ async def test_only_the_newest_files_go_in_and_the_others_are_named(
     session = await engine.prepare_session(session=None, files=files, label="T1:C1:3.0")
     assert session.left_out == ("m0.csv",)
     assert set(session.file_paths) == {files[1].file_id, files[2].file_id}
-    assert len(fake.containers[session.container_id or ""].files) == 2
+    held = fake.containers[session.container_id or ""].files.values()
+    assert sorted(f.name for f in held) == ["NanumGothic.ttf", "m1.csv", "m2.csv"]
     await ask(engine, out_dir=tmp_path, session=session, files=files, question="sum")
     assert "m0.csv" in (fake.model_calls[0].instructions or "")
     await engine.aclose()

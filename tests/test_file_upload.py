@@ -76,7 +76,8 @@ async def test_a_gzipped_csv_reaches_the_sandbox_decompressed_in_a_zip(
     engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     path = tmp_path / "매출.csv.gz"
-    path.write_bytes(gzip.compress(SALES.encode()))
+    shared = gzip.compress(SALES.encode())
+    path.write_bytes(shared)
     file = local(path)
     text, instructions = await answer_and_instructions(engine, fake, file, tmp_path)
     (stored,) = fake.files.values()
@@ -87,7 +88,7 @@ async def test_a_gzipped_csv_reaches_the_sandbox_decompressed_in_a_zip(
     assert "- 매출.csv.zip: 3 rows, total 600" in text
     assert "매출.csv is inside the zip at /mnt/data/" in instructions
     assert "decompressed from 매출.csv.gz (gzip)" in instructions
-    assert path.read_bytes() == gzip.compress(SALES.encode())  # the user's bytes untouched
+    assert path.read_bytes() == shared  # the user's bytes untouched
 
 
 async def test_ods_and_json_lines_travel_under_names_the_sandbox_accepts(

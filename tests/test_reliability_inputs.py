@@ -148,7 +148,7 @@ async def test_thirty_files_in_one_message_use_the_newest_and_name_the_rest(
         await h.settle(30)
         text = thread_text(slack, "C1", event["ts"])
         (call,) = openai.model_calls
-        used = sorted(f.name for f in call.files if f.source == "user")
+        used = sorted(f.name for f in call.files if f.source == "user" and f.name.endswith(".csv"))
         assert len(used) == h.settings.max_files_per_thread == 20
         left_out = sorted({f"part{n:02d}.csv" for n in range(1, 31)} - set(used))
         assert all(name in text for name in left_out)

@@ -189,7 +189,7 @@ async def test_sixty_files_in_a_thread_download_only_the_twenty_used_and_name_th
         await h.settle(30)
 
         (call,) = openai.model_calls
-        used = sorted(f.name for f in call.files if f.source == "user")
+        used = sorted(f.name for f in call.files if f.source == "user" and f.name.endswith(".csv"))
         newest_replies = [f"c{n:02d}.csv" for n in range(4, 21)]
         assert used == sorted(["a03.csv", "new01.csv", "new02.csv", *newest_replies])
         downloaded = {d.file_id for d in slack.downloads}

@@ -142,7 +142,7 @@ async def test_a_hostile_run_posts_nothing_that_pings_or_deceives(tmp_path: Path
             cell["text"]
             for m in h.slack.thread("C1", answered_ts)
             for block in m.blocks
-            if block.get("type") == "table"
+            if block.get("type") in ("table", "data_table")
             for row in block["rows"]
             for cell in row
         ]

@@ -296,7 +296,7 @@ async def test_healthz_answers_ok(tmp_path: Path) -> None:
         assert (await response.json())["ok"] is True
 
 
-async def test_markdown_table_becomes_a_slack_table_block(tmp_path: Path) -> None:
+async def test_markdown_table_becomes_a_sortable_slack_data_table(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         file = h.slack.add_file(name="sales.csv", content=CSV)
         event = h.slack.post_user_message(
@@ -305,10 +305,16 @@ async def test_markdown_table_becomes_a_slack_table_block(tmp_path: Path) -> Non
         await h.send_event(as_app_mention(event))
         await h.settle()
         blocks = [b for m in h.slack.thread("C1", event["ts"]) if m.bot for b in m.blocks]
-        tables = [b for b in blocks if b["type"] == "table"]
+        tables = [b for b in blocks if b["type"] == "data_table"]
         assert len(tables) == 1
-        cells = [cell["text"] for row in tables[0]["rows"] for cell in row]
-        assert "sales.csv" in cells and "600" in cells
+        assert tables[0]["caption"] == "Table 1"
+        cells = {cell["text"]: cell for row in tables[0]["rows"] for cell in row}
+        assert "sales.csv" in cells
+        assert cells["600"] == {
+            "type": "raw_number",
+            "value": 600,
+            "text": "600",
+        }  # sorts as a number
 
 
 async def test_a_long_answer_is_split_across_messages_without_losing_text(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ The entries live in modules by area; this front is what the rest of the code use
 (``from bot import messages``; ``messages.no_files(lang)``):
 
 - ``turn``: progress, queue notices, the turn's files, how a turn ended
+- ``answers``: words inside the answer (native table captions)
 - ``controls``: the buttons under an answer and the private notes of admission
 - ``files``: the file types read, and why a shared file's content cannot be used
 - ``downloads``: why a Slack file could not be fetched
@@ -22,6 +23,7 @@ code.
 from __future__ import annotations
 
 from bot.messages._lang import Words, language_of
+from bot.messages.answers import table_caption
 from bot.messages.controls import (
     already_finished,
     button_not_in_thread,
@@ -229,6 +231,7 @@ __all__ = [
     "stopped",
     "stream_lost",
     "supported_types",
+    "table_caption",
     "task_title",
     "timed_out",
     "too_many_waiting",

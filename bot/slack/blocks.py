@@ -44,6 +44,5 @@ def section_block(text: str) -> dict[str, Any]:
 def with_button(parts: list[SlackMessage], block: dict[str, Any]) -> list[SlackMessage]:
     """``parts`` with ``block`` added to the last message (a new message if that one is full)."""
     if parts and len(parts[-1].blocks) < MAX_BLOCKS:
-        last = parts[-1]
-        return [*parts[:-1], SlackMessage(text=last.text, blocks=(*last.blocks, block))]
+        return [*parts[:-1], parts[-1].with_blocks([block])]
     return [*parts, SlackMessage(text=" ", blocks=(block,))]

@@ -282,11 +282,35 @@ def _comparable(address: str) -> str:
 def blocks_for_slack(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Copies of ``blocks`` with every text neutralised by the rules of its own type.
 
-    mrkdwn text objects → `for_mrkdwn`; plain_text, raw_text (table cells) and rich text
-    ``text`` elements → `for_plain`; markdown blocks → `for_markdown`. Ids, values and URLs
-    are left alone.
+    mrkdwn text objects → `for_mrkdwn`; plain_text, raw_text and raw_number (table cells)
+    and rich text ``text`` elements → `for_plain`; markdown blocks → `for_markdown`; a data
+    table's caption and every string of a chart (title, labels, names, categories) →
+    `for_plain`. Ids, values and URLs are left alone.
     """
-    return [_walk(dict(block)) for block in blocks]
+    return [_walk(_plain_fields(dict(block))) for block in blocks]
+
+
+def _plain_fields(block: dict[str, Any]) -> dict[str, Any]:
+    """Plain-text fields that are not called ``text``: a chart's strings, a table's caption."""
+    kind = block.get("type")
+    if kind == "data_visualization":
+        return {
+            key: value if key in ("type", "block_id") else _plain_strings(value)
+            for key, value in block.items()
+        }
+    if kind == "data_table" and isinstance(block.get("caption"), str):
+        return {**block, "caption": for_plain(block["caption"])}
+    return block
+
+
+def _plain_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return for_plain(value)
+    if isinstance(value, Mapping):
+        return {k: v if k == "type" else _plain_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_strings(item) for item in value]
+    return value
 
 
 def _walk(node: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,11 @@ _FAILURES = (SlackClientError, OSError, TimeoutError)
 
 
 class MessageLike(Protocol):
-    """One Slack message to post: fallback ``text`` plus Block Kit ``blocks``."""
+    """One Slack message to post: fallback ``text`` plus Block Kit ``blocks``.
+
+    A message may also have ``alternatives``: plainer block lists, tried in order when Slack
+    refuses the blocks (see bot.slack.render.SlackMessage).
+    """
 
     @property
     def text(self) -> str: ...
@@ -98,6 +102,9 @@ class AnswerStream:
         self._last_sent = float("-inf")
         self._closed = False
         self._delivered = False  # finish() placed the whole answer
+        # Per final message: which of its block lists went out (0 = its own blocks, then its
+        # alternatives in order; one past them = the plain text only).
+        self.placed_variants: list[int] = []
         self._lock = asyncio.Lock()
 
     @property
@@ -156,7 +163,10 @@ class AnswerStream:
             ts_list: list[str] = []
             for index, message in enumerate(final_messages):
                 target = self.ts if index == 0 else None
-                ts_list.append(await self._place(message.text, message.blocks, ts=target))
+                variants = [message.blocks, *getattr(message, "alternatives", ())]
+                placed, variant = await self._place(message.text, variants, ts=target)
+                ts_list.append(placed)
+                self.placed_variants.append(variant)
             if not final_messages and self.ts:
                 ts_list.append(self.ts)
             self._delivered = True
@@ -172,13 +182,13 @@ class AnswerStream:
             if self._delivered:
                 return
             if self._closed:
-                await self._place(text, (), ts=None)
+                await self._place(text, [], ts=None)
                 return
             self._closed = True
             if await self._stop_stream(status="error", closing_text=text):
                 return
             shown = self._preview(UPDATE_PREVIEW_CHARS - len(text), with_step=False)
-            await self._place(f"{shown}\n\n{text}" if shown else text, (), ts=self.ts)
+            await self._place(f"{shown}\n\n{text}" if shown else text, [], ts=self.ts)
 
     # ------------------------------------------------------------ streaming
 
@@ -290,36 +300,50 @@ class AnswerStream:
             )
 
     async def _place(
-        self, text: str, blocks: Sequence[Mapping[str, Any]], *, ts: str | None
-    ) -> str:
-        """Put one message in the thread: update ``ts`` if given, else post; return its ts.
+        self, text: str, variants: Sequence[Sequence[Mapping[str, Any]]], *, ts: str | None
+    ) -> tuple[str, int]:
+        """Put one message in the thread: update ``ts`` if given, else post.
 
-        An update that Slack refuses becomes a new reply (the old preview is deleted), and
-        blocks Slack refuses are dropped for the plain ``text``, so the answer still lands.
+        Returns its ts and which of ``variants`` went out (``len(variants)`` for the plain
+        ``text`` alone). Blocks Slack refuses give way to the next, plainer variant, then to
+        the plain text, so the answer still lands; an update refused for another reason
+        becomes a new reply (the old preview is deleted).
         """
-        if ts is not None:
+        options = [*(v for v in variants if v), ()]
+        for index, blocks in enumerate(options):
+            plainer_left = index < len(options) - 1
+            if ts is not None:
+                try:
+                    await self._client.chat_update(
+                        channel=self._channel,
+                        ts=ts,
+                        text=for_mrkdwn(text),
+                        blocks=blocks_for_slack(blocks),
+                    )
+                    return ts, self._variant(variants, blocks)
+                except _FAILURES as exc:
+                    if plainer_left and error_code(exc) in _BLOCK_ERRORS:
+                        log.warning(
+                            "Slack refused blocks (%s); trying plainer ones", error_code(exc)
+                        )
+                        continue
+                    log.warning("could not replace message %s: %s", ts, error_code(exc) or exc)
+                    with contextlib.suppress(*_FAILURES):
+                        await self._client.chat_delete(channel=self._channel, ts=ts)
+                    ts = None
             try:
-                await self._client.chat_update(
-                    channel=self._channel,
-                    ts=ts,
-                    text=for_mrkdwn(text),
-                    blocks=blocks_for_slack(blocks),
-                )
-                return ts
-            except _FAILURES as exc:
-                log.warning("could not replace message %s: %s", ts, error_code(exc) or exc)
-                with contextlib.suppress(*_FAILURES):
-                    await self._client.chat_delete(channel=self._channel, ts=ts)
-        try:
-            return await self._post(text, blocks)
-        except SlackApiError as exc:
-            if not blocks or error_code(exc) not in _BLOCK_ERRORS:
-                raise problem_for("chat.postMessage", exc) from exc
-            log.warning("Slack refused the answer's blocks (%s); posting text", error_code(exc))
-        try:
-            return await self._post(text, ())
-        except _FAILURES as exc:
-            raise problem_for("chat.postMessage", exc) from exc
+                return await self._post(text, blocks), self._variant(variants, blocks)
+            except SlackApiError as exc:
+                if not plainer_left or error_code(exc) not in _BLOCK_ERRORS:
+                    raise problem_for("chat.postMessage", exc) from exc
+                log.warning("Slack refused blocks (%s); trying plainer ones", error_code(exc))
+        raise AssertionError("the plain text is always the last option")
+
+    @staticmethod
+    def _variant(
+        variants: Sequence[Sequence[Mapping[str, Any]]], blocks: Sequence[Mapping[str, Any]]
+    ) -> int:
+        return next((i for i, v in enumerate(variants) if v and v is blocks), len(variants))
 
     async def _post(self, text: str, blocks: Sequence[Mapping[str, Any]]) -> str:
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot import messages
@@ -41,6 +42,14 @@ from bot.types import Artifact, ThreadKey
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PlacedAnswer:
+    """Where the answer went: its first message, and whether its native charts are in it."""
+
+    ts: str | None
+    charts_shown: bool = False
+
+
 async def post_final_answer(
     *,
     services: Services,
@@ -49,15 +58,20 @@ async def post_final_answer(
     stream: AnswerStream,
     outcome: AnswerOutcome,
     lang: str,
-) -> str | None:
+    charts: Sequence[dict[str, Any]] = (),
+) -> PlacedAnswer:
     """Finish the answer message into the rendered answer, then post what does not fit.
 
-    Returns the answer message's ts. Continuations already recorded for this turn are not
-    posted again. Raises SlackProblem when Slack refused the answer.
+    ``charts`` (native chart blocks) go at the end of the first message; when Slack refuses
+    them that message goes out without them (``charts_shown`` is then False and the caller
+    posts their PNGs). Continuations already recorded for this turn are not posted again.
+    Raises SlackProblem when Slack refused the answer.
     """
     assert outcome.finished is not None
     text = outcome.finished.text.strip() or messages.empty_answer(lang)
-    parts = slack_messages_for(text)
+    parts = slack_messages_for(text, table_caption=lambda n: messages.table_caption(lang, n))
+    if charts and parts:
+        parts = [parts[0].with_blocks(charts, optional=True), *parts[1:]]
     if outcome.code or outcome.finished.code:
         label = messages.show_code_label(lang)
         button = button_block(action_id=SHOW_CODE_ACTION, text=label, value=ledger.turn_id)
@@ -73,21 +87,22 @@ async def post_final_answer(
             continue
         await _post_part(services, thread, part)
         await ledger.answer_part_posted(number)
-    return answer_ts
+    shown = bool(charts and parts) and stream.placed_variants[:1] == [0]
+    return PlacedAnswer(ts=answer_ts, charts_shown=shown)
 
 
 async def _post_part(services: Services, thread: ThreadKey, part: SlackMessage) -> None:
-    try:
-        await services.slack.post_message(
-            channel=thread.channel, thread_ts=thread.thread_ts, text=part.text, blocks=part.blocks
-        )
-    except SlackProblem as problem:
-        if not part.blocks or "block" not in (problem.detail or ""):
-            raise
-        log.warning("Slack refused a part's blocks (%s); posting its text", problem.detail)
-        await services.slack.post_message(
-            channel=thread.channel, thread_ts=thread.thread_ts, text=part.text
-        )
+    """Post one continuation; blocks Slack refuses give way to plainer ones, then the text."""
+    for blocks in (part.blocks, *part.alternatives, ()):
+        try:
+            await services.slack.post_message(
+                channel=thread.channel, thread_ts=thread.thread_ts, text=part.text, blocks=blocks
+            )
+            return
+        except SlackProblem as problem:
+            if not blocks or "block" not in (problem.detail or ""):
+                raise
+            log.warning("Slack refused a part's blocks (%s); trying plainer ones", problem.detail)
 
 
 def _alt_text(artifact: Artifact, question: str, lang: str) -> str:

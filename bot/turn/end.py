@@ -11,6 +11,7 @@ from bot import messages
 from bot.errors import InsightbotError
 from bot.turn.answer import post_artifacts, post_failure, post_final_answer
 from bot.turn.decisions import EndingKind, ending_for, failure_code_of
+from bot.turn.native import native_charts
 from bot.turn.state import AnswerOutcome, TurnState
 from bot.types import FailureCode
 
@@ -54,20 +55,23 @@ async def _post_answer(state: TurnState, outcome: AnswerOutcome) -> None:
     thread = state.message.thread
     finished = outcome.finished
     assert state.stream is not None and finished is not None
-    answer_ts = await post_final_answer(
+    charts = await native_charts(outcome.artifacts)
+    placed = await post_final_answer(
         services=services,
         ledger=state.ledger,
         thread=thread,
         stream=state.stream,
         outcome=outcome,
         lang=lang,
+        charts=charts.blocks,
     )
+    answer_ts = placed.ts
     refused = await post_artifacts(
         services=services,
         ledger=state.ledger,
         thread=thread,
         question=turn.question,
-        artifacts=outcome.artifacts,
+        artifacts=charts.files_to_post(outcome.artifacts, shown=placed.charts_shown),
         lang=lang,
     )
     if refused:

@@ -175,6 +175,8 @@ async def create_container_file(request: web.Request) -> web.Response:
     fake = fake_of(request)
     container = live_container(fake, request.match_info["container_id"])
     if request.content_type.startswith("multipart/"):
+        if fake.refuse_container_uploads:
+            raise ApiError(400, "File upload is not available for this container.", param="file")
         dest = fake.tmp_dir / "incoming" / uuid.uuid4().hex
         _, saved = await read_multipart(request, file_field="file", dest=dest)
         if saved is None:

@@ -131,7 +131,8 @@ class TableFigures:
 
 def default_model(context: ModelContext) -> ModelResult:
     """The documented deterministic answer (see the module docstring)."""
-    user_files = [f for f in context.files if f.source == "user"]
+    # A font the bot put in the sandbox is not data.
+    user_files = [f for f in context.files if f.source == "user" and not f.name.endswith(".ttf")]
     if not user_files:
         return ModelResult(text="I could not find any data files in the container.")
     question = context.question.lower()

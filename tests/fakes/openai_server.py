@@ -74,6 +74,8 @@ Control API:
     emitted: list[dict]             every SSE event written to any client, as sent
     latency_s, event_delay_s, run_delay_s: float (default 0)
     echo_key_in_errors: bool        a 401 quotes the presented key whole, as some proxies do
+    refuse_container_uploads: bool  uploading a file's bytes straight into a container (not
+                                    by file_id) is answered 400
     fail_next(method, path_prefix, *, status, code=None, message=None, retry_after=None,
               times=1)              the next ``times`` requests whose path starts with the
                                     prefix get this error (after the key check); message
@@ -210,6 +212,7 @@ class FakeOpenAI:
     run_delay_s: float = 0.0
     # Some OpenAI-compatible proxies quote the whole presented key in their 401 message.
     echo_key_in_errors: bool = False
+    refuse_container_uploads: bool = False
     requests: list[RecordedRequest] = field(default_factory=list)
     model_calls: list[ModelContext] = field(default_factory=list)
     emitted: list[Json] = field(default_factory=list)

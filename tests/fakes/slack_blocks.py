@@ -5,6 +5,17 @@ fields 10 x 2,000; header 150; ``markdown`` blocks 12,000 characters in total pe
 one ``table`` block per message with at most 100 rows of 20 cells. Slack reports schema
 failures as ``invalid_blocks`` with JSON-pointer messages, and the markdown total as
 ``msg_blocks_too_long``.
+
+``data_table`` (docs.slack.dev/reference/block-kit/blocks/data-table-block): a caption; a
+header row plus 1 to 100 rows of 1 to 20 cells, all as wide; cells raw_text (text of at
+least one character), raw_number (a number) or rich_text (not in the header); at most
+10,000 characters across all cells; page_size 1..100.
+
+``data_visualization`` (docs.slack.dev/reference/block-kit/blocks/data-visualization-block):
+a title of at most 50 characters and a chart of type pie, bar, area or line; a pie has 1 to
+6 segments, each a label of at most 20 characters and a value greater than 0; bar, area and
+line charts have 1 to 6 series and an axis_config. The page's data series and axis config
+fields could not be read in full, so those are checked only for presence.
 """
 
 from __future__ import annotations
@@ -20,6 +31,12 @@ MAX_HEADER_TEXT = 150
 MAX_MARKDOWN_TOTAL = 12_000
 MAX_TABLE_ROWS = 100
 MAX_TABLE_CELLS = 20
+MAX_DATA_TABLE_ROWS = 101  # the header row plus 100
+MAX_DATA_TABLE_CHARS = 10_000
+MAX_CHART_TITLE = 50
+MAX_CHART_ITEMS = 6  # pie segments, or series of a bar/area/line chart
+MAX_SEGMENT_LABEL = 20
+CHART_TYPES = ("pie", "bar", "area", "line")
 
 
 class BlocksRejected(Exception):
@@ -46,8 +63,14 @@ def parse_blocks(raw: Any) -> list[dict[str, Any]]:
     return value
 
 
-def check_blocks(blocks: list[dict[str, Any]]) -> None:
-    """Raise BlocksRejected for blocks Slack would refuse."""
+def check_blocks(
+    blocks: list[dict[str, Any]], *, refused_types: frozenset[str] = frozenset()
+) -> None:
+    """Raise BlocksRejected for blocks Slack would refuse.
+
+    ``refused_types`` are block types this workspace does not take (as Slack answers a
+    block type it does not know).
+    """
     if len(blocks) > MAX_BLOCKS:
         raise _invalid(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
     tables = 0
@@ -57,6 +80,8 @@ def check_blocks(blocks: list[dict[str, Any]]) -> None:
         where = f"/blocks/{i}"
         if not isinstance(kind, str):
             raise _invalid(f"missing required field: type [json-pointer:{where}]")
+        if kind in refused_types:
+            raise _invalid(f"unsupported type: {kind} [json-pointer:{where}/type]")
         if kind == "section":
             _check_section(block, where)
         elif kind == "header":
@@ -66,6 +91,10 @@ def check_blocks(blocks: list[dict[str, Any]]) -> None:
         elif kind == "table":
             tables += 1
             _check_table(block, where)
+        elif kind == "data_table":
+            _check_data_table(block, where)
+        elif kind == "data_visualization":
+            _check_chart(block, where)
     if tables > 1:
         raise _invalid("only one table block is allowed per message [json-pointer:/blocks]")
     if markdown_total > MAX_MARKDOWN_TOTAL:
@@ -108,6 +137,74 @@ def _check_table(block: dict[str, Any], where: str) -> None:
             )
 
 
+def _check_data_table(block: dict[str, Any], where: str) -> None:
+    if not isinstance(block.get("caption"), str):
+        raise _invalid(f"missing required field: caption [json-pointer:{where}]")
+    page_size = block.get("page_size", 5)
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 100:
+        raise _invalid(f"must be between 1 and 100 [json-pointer:{where}/page_size]")
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not 2 <= len(rows) <= MAX_DATA_TABLE_ROWS:
+        raise _invalid(f"must have 2 to {MAX_DATA_TABLE_ROWS} rows [json-pointer:{where}/rows]")
+    width = len(rows[0]) if isinstance(rows[0], list) else 0
+    if not 1 <= width <= MAX_TABLE_CELLS:
+        raise _invalid(f"must have 1 to {MAX_TABLE_CELLS} columns [json-pointer:{where}/rows/0]")
+    chars = 0
+    for j, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != width:
+            raise _invalid(f"all rows must have the same length [json-pointer:{where}/rows/{j}]")
+        for k, cell in enumerate(row):
+            chars += _data_cell_chars(cell, header=j == 0, pointer=f"{where}/rows/{j}/{k}")
+    if chars > MAX_DATA_TABLE_CHARS:
+        raise _invalid(f"more than {MAX_DATA_TABLE_CHARS} characters [json-pointer:{where}]")
+
+
+def _data_cell_chars(cell: Any, *, header: bool, pointer: str) -> int:
+    kind = cell.get("type") if isinstance(cell, dict) else None
+    if kind == "raw_text" and isinstance(cell.get("text"), str) and cell["text"]:
+        return len(cell["text"])
+    if kind == "raw_number":
+        value = cell.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _invalid(f"value must be a number [json-pointer:{pointer}/value]")
+        text = cell.get("text")
+        if text is not None and (not isinstance(text, str) or not text):
+            raise _invalid(f"must be at least 1 character [json-pointer:{pointer}/text]")
+        return len(text or str(value))
+    if kind == "rich_text" and not header:
+        return len(_block_text(cell))
+    raise _invalid(f"invalid cell [json-pointer:{pointer}]")
+
+
+def _check_chart(block: dict[str, Any], where: str) -> None:
+    title = block.get("title")
+    if not isinstance(title, str) or not title:
+        raise _invalid(f"missing required field: title [json-pointer:{where}]")
+    _check_length(title, MAX_CHART_TITLE, f"{where}/title")
+    chart = block.get("chart")
+    kind = chart.get("type") if isinstance(chart, dict) else None
+    if kind not in CHART_TYPES:
+        raise _invalid(f"must be one of {', '.join(CHART_TYPES)} [json-pointer:{where}/chart]")
+    assert isinstance(chart, dict)
+    key = "segments" if kind == "pie" else "series"
+    items = chart.get(key)
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_CHART_ITEMS:
+        raise _invalid(f"must have 1 to {MAX_CHART_ITEMS} items [json-pointer:{where}/chart/{key}]")
+    if kind != "pie":
+        if not isinstance(chart.get("axis_config"), dict):
+            raise _invalid(f"missing required field: axis_config [json-pointer:{where}/chart]")
+        return
+    for j, segment in enumerate(items):
+        pointer = f"{where}/chart/segments/{j}"
+        label = segment.get("label") if isinstance(segment, dict) else None
+        if not isinstance(label, str) or not label:
+            raise _invalid(f"missing required field: label [json-pointer:{pointer}]")
+        _check_length(label, MAX_SEGMENT_LABEL, f"{pointer}/label")
+        value = segment.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise _invalid(f"must be greater than 0 [json-pointer:{pointer}/value]")
+
+
 def _text_of(obj: Any) -> str:
     if isinstance(obj, dict):
         return str(obj.get("text", ""))
@@ -136,8 +233,12 @@ def _block_text(block: dict[str, Any]) -> str:
         return "\n".join(_rich_element_text(e) for e in block.get("elements") or [])
     if kind == "context":
         return " ".join(_text_of(e) or _image_text(e) for e in block.get("elements") or [])
-    if kind == "table":
+    if kind in ("table", "data_table"):
         return "\n".join(" | ".join(_cell_text(c) for c in row) for row in block.get("rows") or [])
+    if kind == "data_visualization":
+        chart = block.get("chart") or {}
+        points = [f"{s.get('label')}: {s.get('value')}" for s in chart.get("segments") or []]
+        return f"[chart: {block.get('title', '')}] " + ", ".join(points)
     if kind == "image":
         return _image_text(block)
     if kind == "actions":
@@ -156,6 +257,8 @@ def _image_text(element: dict[str, Any]) -> str:
 def _cell_text(cell: Any) -> str:
     if isinstance(cell, dict) and cell.get("type") == "rich_text":
         return _block_text(cell)
+    if isinstance(cell, dict) and cell.get("type") == "raw_number":
+        return str(cell.get("text") or cell.get("value", ""))
     return _text_of(cell)
 
 

@@ -68,6 +68,8 @@ class WebMethods(FileMethods):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.socket_tickets: set[str] = set()
+        # Block types this workspace refuses with invalid_blocks (a test sets them).
+        self.refused_block_types: frozenset[str] = frozenset()
 
     # -------------------------------------------------------------- auth
 
@@ -128,7 +130,7 @@ class WebMethods(FileMethods):
         markdown = args.get("markdown_text")
         try:
             blocks = parse_blocks(args.get("blocks"))
-            check_blocks(blocks)
+            check_blocks(blocks, refused_types=self.refused_block_types)
         except BlocksRejected as e:
             raise blocks_error(e) from e
         if markdown is not None and (text is not None or blocks):
@@ -278,7 +280,7 @@ class WebMethods(FileMethods):
             final_blocks = parse_blocks(args.get("blocks"))
             if len(final_blocks) > MAX_BLOCKS:
                 raise ApiError("msg_blocks_too_many")  # chat.stopStream's own error for this
-            check_blocks(final_blocks)
+            check_blocks(final_blocks, refused_types=self.refused_block_types)
         except BlocksRejected as e:
             raise blocks_error(e) from e
         self._apply_stream_args(message, args)

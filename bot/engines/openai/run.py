@@ -22,7 +22,7 @@ import openai
 
 from bot.engines.failures import failure_from_error
 from bot.engines.history import summary_items
-from bot.engines.instructions import instructions_for
+from bot.engines.instructions import asks_for_excel, instructions_for
 from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
@@ -189,7 +189,11 @@ class TurnRun:
         if session.container_id is None:
             raise EngineError(detail="no container for the turn")
         instructions = instructions_for(
-            files=self.files, file_paths=session.file_paths, left_out=session.left_out
+            files=self.files,
+            file_paths=session.file_paths,
+            left_out=session.left_out,
+            font_path=session.font_path,
+            wants_excel=asks_for_excel(self.question),
         )
         message: Any = {
             "type": "message",

@@ -1,7 +1,8 @@
 """The thread's sandbox: an explicit container sized to the data, holding the thread's files.
 
 A container idles out after ``IDLE_MINUTES``; an expired one cannot be revived, so a new one
-is created and the files (already in the Files API) are added again, never re-uploaded.
+is created and the files (already in the Files API) are added again, never re-uploaded. The
+Hangul font goes in alongside the files (``fonts``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import openai
 
 from bot.engines.openai.errors import engine_error_from, is_expired_message
+from bot.engines.openai.fonts import ensure_font
 from bot.engines.sizing import files_that_fit, memory_tier_for, tier_is_enough
 from bot.errors import ContainerExpired
 from bot.types import Session, UploadedFile
@@ -95,7 +97,8 @@ async def prepare_sandbox(
     max_files: int,
     max_tier: str,
 ) -> Session:
-    """A Session on ``conversation_id`` whose live container holds the newest ``files``.
+    """A Session on ``conversation_id`` whose live container holds the newest ``files`` and
+    the Hangul font (``font_path`` None when the font could not be put there).
 
     Reuses the previous container when it is alive, big enough and holds no file that no
     longer fits; otherwise creates a new one. Raises EngineError subclasses.
@@ -117,13 +120,19 @@ async def prepare_sandbox(
             container_id = live.id
             paths = dict(previous.file_paths)
             current_tier = live.memory_limit or previous.memory_limit or tier
+    font_path: str | None = None
     for attempt in range(2):
+        fresh = container_id is None
         if container_id is None:
             container_id = await create_container(client, name=name, tier=tier)
             paths, current_tier = {}, tier
         missing = [f for f in kept if f.file_id not in paths]
         try:
-            paths.update(await add_files(client, container_id=container_id, files=missing))
+            added, font_path = await asyncio.gather(
+                add_files(client, container_id=container_id, files=missing),
+                ensure_font(client, container_id=container_id, fresh=fresh),
+            )
+            paths.update(added)
             break
         except ContainerExpired:
             if attempt:
@@ -135,4 +144,5 @@ async def prepare_sandbox(
         memory_limit=current_tier,
         file_paths={fid: path for fid, path in paths.items() if fid in kept_ids},
         left_out=left_out,
+        font_path=font_path,
     )

@@ -4,12 +4,15 @@ Everything here is pure: strings in, block dicts out, no I/O. The limits come fr
 markdown blocks of one message share 12,000 characters (the budget here also counts table
 cells, since Slack rejects messages whose blocks hold much more text than that in total),
 a message holds at most 50 blocks and one table block, and a table block at most 100 rows
-of 20 cells.
+of 20 cells. With a caption for tables, a table that fits Slack's ``data_table`` block
+(sortable, paginated) becomes one, and the message keeps a plainer alternative with the
+same table as a ``table`` block, for when Slack refuses the data table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.slack.render.split import (
@@ -20,7 +23,13 @@ from bot.slack.render.split import (
     split_prose,
     table_prose,
 )
-from bot.slack.render.table import fence_markup_for, fits_table_block, table_block
+from bot.slack.render.table import (
+    data_table_block,
+    fence_markup_for,
+    fits_data_table,
+    fits_table_block,
+    table_block,
+)
 from bot.slack.render.text import (
     plain_text_for,
     slack_len,
@@ -29,6 +38,7 @@ from bot.slack.render.text import (
 
 __all__ = [
     "SlackMessage",
+    "TableCaption",
     "code_blocks_for",
     "code_messages_for",
     "plain_text_for",
@@ -42,13 +52,42 @@ FALLBACK_TEXT_LIMIT = 3000
 # that is worth a piece of its own; otherwise it starts a new message.
 _MIN_FILL = 1000
 
+TableCaption = Callable[[int], str]  # the caption of the answer's n-th table (from 1)
+Blocks = tuple[dict[str, Any], ...]
+
 
 @dataclass(frozen=True)
 class SlackMessage:
-    """One ``chat.postMessage``: ``text`` is the notification fallback, ``blocks`` the body."""
+    """One ``chat.postMessage``: ``text`` is the notification fallback, ``blocks`` the body.
+
+    ``alternatives`` are plainer versions of ``blocks``, in order, for when Slack refuses the
+    blocks (a native block it does not take); the plain ``text`` is the last resort.
+    """
 
     text: str
-    blocks: tuple[dict[str, Any], ...]
+    blocks: Blocks
+    alternatives: tuple[Blocks, ...] = ()
+
+    def with_blocks(
+        self, extra: Sequence[dict[str, Any]], *, optional: bool = False
+    ) -> SlackMessage:
+        """This message with ``extra`` blocks added at the end.
+
+        ``optional`` blocks are left out of the alternatives (and the message without them
+        becomes the first alternative); others are added to every alternative too.
+        """
+        added = tuple(extra)
+        if optional:
+            return replace(
+                self,
+                blocks=(*self.blocks, *added),
+                alternatives=(self.blocks, *self.alternatives),
+            )
+        return replace(
+            self,
+            blocks=(*self.blocks, *added),
+            alternatives=tuple((*alt, *added) for alt in self.alternatives),
+        )
 
 
 @dataclass
@@ -63,6 +102,7 @@ class _Draft:
     used: int = 0
     pending: int = 0  # size of the parts joined by blank lines
     has_table: bool = False
+    plainer: tuple[int, dict[str, Any]] | None = None  # (index, table block) for a data table
 
     def room(self) -> int:
         """Characters one more Markdown part may have."""
@@ -87,9 +127,13 @@ class _Draft:
         size = self.used + self.pending + segment.table.size
         return not self.has_table and blocks <= self.max_blocks and size <= self.budget
 
-    def add_table(self, segment: TableSegment) -> None:
+    def add_table(self, segment: TableSegment, *, caption: str | None) -> None:
         self._close_prose()
-        self.blocks.append(table_block(segment.table))
+        if caption is not None and fits_data_table(segment.table):
+            self.plainer = (len(self.blocks), table_block(segment.table))
+            self.blocks.append(data_table_block(segment.table, caption=caption))
+        else:
+            self.blocks.append(table_block(segment.table))
         self.used += segment.table.size
         self.has_table = True
         self.sources.append(segment.source)
@@ -109,17 +153,27 @@ class _Draft:
             return None
         source = "\n\n".join(self.sources)
         text = plain_text_for(source, limit=FALLBACK_TEXT_LIMIT)
+        alternatives: tuple[Blocks, ...] = ()
+        if self.plainer is not None:
+            index, plain = self.plainer
+            alternatives = ((*self.blocks[:index], plain, *self.blocks[index + 1 :]),)
         return SlackMessage(
-            text=text or truncate(source, FALLBACK_TEXT_LIMIT), blocks=tuple(self.blocks)
+            text=text or truncate(source, FALLBACK_TEXT_LIMIT),
+            blocks=tuple(self.blocks),
+            alternatives=alternatives,
         )
 
 
 class _Packer:
     """Fills messages in order; a block moves whole to the next message when it fits there."""
 
-    def __init__(self, *, budget: int, max_blocks: int) -> None:
+    def __init__(
+        self, *, budget: int, max_blocks: int, table_caption: TableCaption | None = None
+    ) -> None:
         self.budget = budget
         self.max_blocks = max_blocks
+        self.table_caption = table_caption
+        self.tables = 0
         self.messages: list[SlackMessage] = []
         self.draft = _Draft(budget=budget, max_blocks=max_blocks)
 
@@ -159,7 +213,9 @@ class _Packer:
             self.flush(carry_heading=True)
             if not self.draft.can_add_table(segment):
                 self.flush()
-        self.draft.add_table(segment)
+        self.tables += 1
+        caption = self.table_caption(self.tables) if self.table_caption else None
+        self.draft.add_table(segment, caption=caption)
 
 
 def _check_limits(max_markdown_chars: int, max_blocks: int) -> None:
@@ -170,7 +226,11 @@ def _check_limits(max_markdown_chars: int, max_blocks: int) -> None:
 
 
 def slack_messages_for(
-    markdown: str, *, max_markdown_chars: int = 11_000, max_blocks: int = 45
+    markdown: str,
+    *,
+    max_markdown_chars: int = 11_000,
+    max_blocks: int = 45,
+    table_caption: TableCaption | None = None,
 ) -> list[SlackMessage]:
     """The answer as few Slack messages as the limits allow, in order, losing no text.
 
@@ -178,10 +238,12 @@ def slack_messages_for(
     long (then at a line, sentence or word; code blocks are closed and reopened). Each table
     becomes a table block, one per message; a table too big for one becomes an aligned code
     block. ``max_markdown_chars`` bounds all block text of one message. Blank input gives [].
-    Raises ValueError when a limit is outside what Slack accepts.
+    With ``table_caption``, a table that fits a data_table block becomes one (captioned),
+    with the table block as the message's alternative. Raises ValueError when a limit is
+    outside what Slack accepts.
     """
     _check_limits(max_markdown_chars, max_blocks)
-    packer = _Packer(budget=max_markdown_chars, max_blocks=max_blocks)
+    packer = _Packer(budget=max_markdown_chars, max_blocks=max_blocks, table_caption=table_caption)
     for segment in segments_for(markdown):
         if isinstance(segment, TableSegment):
             packer.add_table(segment)

@@ -1,4 +1,5 @@
-"""Markdown tables as Slack `table` blocks, or as aligned monospace text when too big.
+"""Markdown tables as Slack `data_table` or `table` blocks, or as aligned monospace text
+when too big.
 
 Pure functions; nothing here performs I/O or raises.
 """
@@ -17,6 +18,15 @@ from bot.slack.render.text import display_width, inline_text, slack_len
 # Slack's table block: at most 100 rows (the header row included) of at most 20 cells.
 MAX_TABLE_ROWS = 100
 MAX_TABLE_COLUMNS = 20
+# Slack's data_table block (docs.slack.dev/reference/block-kit/blocks/data-table-block): a
+# header row plus 1 to 100 rows of 1 to 20 cells, every row as wide, at most 10,000
+# characters across all cells; a raw_text cell has at least one character; page_size 1..100.
+MAX_DATA_TABLE_ROWS = 100
+MAX_DATA_TABLE_CHARS = 10_000
+DATA_TABLE_PAGE_SIZE = 20
+# A cell that is only a number (thousands commas allowed) becomes raw_number, so the column
+# sorts numerically; anything else ("12%", "₩1,000", "1e5", a code like "007") stays text.
+_NUMBER = re.compile(r"-?(?:[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*)(?:\.\d+)?")
 # A column whose longest cell is wider than this wraps instead of being cut off.
 _WRAP_WIDTH = 40
 _ALIGN = re.compile(r"text-align:\s*(left|center|right)")
@@ -66,6 +76,40 @@ def fits_table_block(table: Table, *, budget: int) -> bool:
         and len(table.header) <= MAX_TABLE_COLUMNS
         and table.size <= budget
     )
+
+
+def fits_data_table(table: Table) -> bool:
+    """Whether ``table`` can be a Slack data_table block (and, as its fallback, a table block).
+
+    The table block's own limits are checked too: when Slack refuses the data table, the
+    same table goes out as a table block without repacking the message.
+    """
+    return (
+        1 <= len(table.rows) <= MAX_DATA_TABLE_ROWS
+        and len(table.header) >= 1
+        and table.size <= MAX_DATA_TABLE_CHARS
+        and fits_table_block(table, budget=MAX_DATA_TABLE_CHARS)
+    )
+
+
+def _data_cell(text: str, *, header: bool) -> dict[str, Any]:
+    if not header and _NUMBER.fullmatch(text):
+        digits = text.replace(",", "")
+        value: float | int = float(digits) if "." in digits else int(digits)
+        return {"type": "raw_number", "value": value, "text": text}
+    return {"type": "raw_text", "text": text or " "}
+
+
+def data_table_block(table: Table, *, caption: str) -> dict[str, Any]:
+    """The Slack ``data_table`` block for ``table`` (check `fits_data_table` first)."""
+    rows = [[_data_cell(text, header=True) for text in table.header]]
+    rows.extend([_data_cell(text, header=False) for text in row] for row in table.rows)
+    return {
+        "type": "data_table",
+        "caption": caption,
+        "page_size": min(DATA_TABLE_PAGE_SIZE, len(table.rows)),
+        "rows": rows,
+    }
 
 
 def table_block(table: Table) -> dict[str, Any]:

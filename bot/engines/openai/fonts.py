@@ -1,0 +1,63 @@
+"""The Hangul font in the thread's container, so charts with Korean text render.
+
+matplotlib's default font has no Hangul glyphs and the sandbox is not known to have one, so
+NanumGothic (bot/assets, SIL OFL) goes into every container the bot creates, uploaded
+straight into the container (no Files API object to track or delete: it goes with the
+container). It goes always rather than only for Korean threads: that is one 4.7 MB upload
+per new container (at most once per 20 idle minutes of a thread), made alongside the data
+files, while telling Korean apart in the data would mean reading it; and a thread that
+starts in English may turn to Korean later. A failed upload is not an error: the session
+then has no font path and the instructions fall back to English labels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import openai
+
+from bot.assets import HANGUL_FONT
+
+__all__ = ["FONT_NAME", "ensure_font", "find_font", "upload_font"]
+
+FONT_NAME = HANGUL_FONT.name
+_LIST_LIMIT = 100
+
+log = logging.getLogger(__name__)
+
+
+async def upload_font(client: openai.AsyncOpenAI, *, container_id: str) -> str | None:
+    """Upload the font into the container; its sandbox path, or None when that failed."""
+    try:
+        data = await asyncio.to_thread(HANGUL_FONT.read_bytes)
+        added = await client.containers.files.create(
+            container_id, file=(FONT_NAME, data, "font/ttf")
+        )
+    except (openai.OpenAIError, OSError) as err:
+        log.warning("could not put the Hangul font in container %s: %s", container_id, err)
+        return None
+    return added.path
+
+
+async def find_font(client: openai.AsyncOpenAI, *, container_id: str) -> str | None:
+    """The font's path in a live container that already holds it; None when it does not
+    (or the list could not be read)."""
+    try:
+        page = await client.containers.files.list(container_id, order="asc", limit=_LIST_LIMIT)
+    except openai.OpenAIError as err:
+        log.warning("could not list files of container %s: %s", container_id, err)
+        return None
+    for entry in page.data:
+        if entry.source == "user" and entry.path.rsplit("/", 1)[-1].endswith(FONT_NAME):
+            return entry.path
+    return None
+
+
+async def ensure_font(client: openai.AsyncOpenAI, *, container_id: str, fresh: bool) -> str | None:
+    """The font's path in the container, uploading it unless a reused container has it."""
+    if not fresh:
+        found = await find_font(client, container_id=container_id)
+        if found is not None:
+            return found
+    return await upload_font(client, container_id=container_id)
