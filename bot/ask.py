@@ -1,9 +1,12 @@
 """`insightbot ask`: the same engine from a terminal — files in, answer and charts out.
 
-Progress (step names, the code as it is written) goes to stderr; the answer to stdout; charts
-and files into an output folder. Its lines come from the catalogue, in the language of the
-question (Hangul: Korean). ``--thread NAME`` continues an earlier conversation with the
-same files, remembered in the same SQLite file as the bot uses.
+Progress (step names, the code as it is written) goes to stderr; the answer to stdout, printed
+before anything is saved so that a finished (and paid for) answer is never lost; charts and
+files into a folder of their own per run inside ``--out`` (checked before any work), under the
+names the answer uses. Its lines come from the catalogue, in the language of the question
+(Hangul: Korean). ``--thread NAME`` continues an earlier conversation with its files (no need
+to name them again); conversations live in their own SQLite file (INSIGHTBOT_ASK_DB), never in
+the bot's database.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,11 +64,38 @@ class AskResult:
     saved: tuple[Path, ...]
 
 
+def run_folder(out_dir: Path, *, now: float) -> Path:
+    """The folder one run's files go into, named after the run (its local time), so that the
+    names in the answer are the names on disk."""
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now))
+    folder, n = out_dir / stamp, 1
+    while folder.exists():
+        n += 1
+        folder = out_dir / f"{stamp}-{n}"
+    return folder
+
+
+def out_dir_problem(out_dir: Path, lang: str) -> str | None:
+    """Why ``--out`` cannot take the run's files (creating it if needed), or None."""
+    if out_dir.exists() and not out_dir.is_dir():
+        return messages.cli_out_not_a_folder(lang, str(out_dir))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as error:
+        why = error.strerror or type(error).__name__
+        return messages.cli_out_unwritable(lang, str(out_dir), why)
+    return None
+
+
 def local_files_for(paths: Sequence[Path], *, max_bytes: int) -> list[LocalFile]:
     """Check and inspect the files named on the command line; FileProblem names the bad one."""
     files = []
     for path in paths:
         name = path.name
+        if path.is_dir():
+            raise FileUnavailable(partial(messages.cli_is_a_folder, path=str(path)), file_name=name)
         if not path.is_file():
             raise FileUnavailable(
                 partial(messages.cli_no_such_file, path=str(path)), file_name=name
@@ -107,7 +138,8 @@ async def ask(
     stdout: TextIO = sys.stdout,
     stderr: TextIO = sys.stderr,
 ) -> AskResult:
-    """Run one question; returns the exit code (0 ok, 1 engine failure, 2 bad input)."""
+    """Run one question; returns the exit code (0 ok, 1 engine failure or files not saved,
+    2 bad input). ``out_dir`` must have been checked with ``out_dir_problem``."""
     lang = messages.language_of(question)
     try:
         local = await asyncio.to_thread(local_files_for, paths, max_bytes=settings.max_file_bytes)
@@ -115,6 +147,15 @@ async def ask(
         print(messages.cli_problem(lang, problem.text_for(lang)), file=stderr)
         return AskResult(EXIT_INPUT, "", ())
     key = f"cli:{thread_name}" if thread_name else f"cli:once-{time.time_ns()}"
+    earlier = await store.thread_files(key) if thread_name else []
+    if not local and not earlier:
+        print(messages.cli_problem(lang, messages.cli_no_files(lang)), file=stderr)
+        return AskResult(EXIT_INPUT, "", ())
+    if thread_name and earlier:
+        names = ", ".join(f.name for f in earlier)
+        print(messages.cli_continuing(lang, thread_name, names), file=stderr)
+    elif thread_name:
+        print(messages.cli_new_thread(lang, thread_name), file=stderr)
     print(messages.cli_uploading(lang), file=stderr)
     uploaded = await _uploaded(engine=engine, store=store, thread_key=key, files=local)
     print(messages.cli_preparing(lang), file=stderr)
@@ -212,7 +253,7 @@ async def _follow(
                 case CodeRunning():
                     print(messages.cli_running_python(lang), file=stderr)
                 case CodeOutput(logs=logs):
-                    print(f"  {logs.strip()}", file=stderr)
+                    print(textwrap.indent(logs.rstrip(), "  "), file=stderr)
                 case TextDelta():
                     pass
                 case Artifact():
@@ -226,19 +267,29 @@ async def _follow(
                     print(messages.cli_problem(lang, said), file=stderr)
                     await ledger.failed(code, thread_answered=False)
                     return AskResult(EXIT_ENGINE, "", ())
-        saved = await asyncio.to_thread(_save_artifacts, artifacts, out_dir)
-    answer = finished.text
-    print(answer, file=stdout)
+        answer = finished.text
+        print(answer, file=stdout, flush=True)  # before saving: a finished answer is never lost
+        await ledger.answered(answer_ts=None, text=answer, code=finished.code, usage=finished.usage)
+        folder = run_folder(out_dir, now=time.time())
+        try:
+            saved = await asyncio.to_thread(_save_artifacts, artifacts, folder)
+        except OSError as error:
+            why = error.strerror or type(error).__name__
+            print(
+                messages.cli_problem(lang, messages.cli_save_failed(lang, str(folder), why)),
+                file=stderr,
+            )
+            return AskResult(EXIT_ENGINE, answer, ())
     for path in saved:
         print(messages.cli_saved(lang, str(path)), file=stdout)
     if withheld:
         listed = [(w.name, w.reason, w.size, w.limit) for w in withheld]
         print(messages.generated_files_withheld(lang, listed), file=stderr)
-    await ledger.answered(answer_ts=None, text=answer, code=finished.code, usage=finished.usage)
     return AskResult(EXIT_OK, answer, tuple(saved))
 
 
 def _save_artifacts(artifacts: Sequence[Artifact], out_dir: Path) -> list[Path]:
+    """Move the run's files into ``out_dir`` (created), keeping their names."""
     if not artifacts:
         return []
     out_dir.mkdir(parents=True, exist_ok=True)

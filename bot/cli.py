@@ -60,11 +60,24 @@ def _parser() -> argparse.ArgumentParser:
         "stdout, charts saved into --out.",
         formatter_class=defaults,
     )
-    ask.add_argument("files", nargs="+", type=Path, metavar="FILE", help="data files to analyse")
-    ask.add_argument("--question", "-q", required=True, help="the question, in plain words")
-    ask.add_argument("--thread", help="continue an earlier conversation of this name")
     ask.add_argument(
-        "--out", type=Path, default=Path("insightbot-output"), help="folder for charts and files"
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="data files to analyse (with --thread, the conversation's files are used too)",
+    )
+    ask.add_argument("--question", "-q", required=True, help="the question, in plain words")
+    ask.add_argument(
+        "--thread",
+        help="continue an earlier conversation of this name, with its files (kept in "
+        "INSIGHTBOT_ASK_DB)",
+    )
+    ask.add_argument(
+        "--out",
+        type=Path,
+        default=Path("insightbot-output"),
+        help="folder for charts and files (one folder per run inside it)",
     )
     backup = commands.add_parser(
         "backup",
@@ -131,12 +144,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.ask import ask
+    from bot import messages
+    from bot.ask import ask, out_dir_problem
     from bot.engines.choice import open_engine
     from storage import open_store
 
+    lang = messages.language_of(args.question)
+    problem = await asyncio.to_thread(out_dir_problem, args.out, lang)
+    if problem is not None:  # before any work: nothing is run (or billed) for nothing
+        print(messages.cli_problem(lang, problem), file=sys.stderr)
+        return 2
     settings.require(*settings.engine_requirements())
-    store = await open_store(settings.db_path)
+    await asyncio.to_thread(settings.ask_db_path.parent.mkdir, parents=True, exist_ok=True)
+    store = await open_store(settings.ask_db_path)
     try:
         engine = await open_engine(settings, history=store)
     except BaseException:

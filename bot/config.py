@@ -93,6 +93,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "INSIGHTBOT_DB", "./insightbot.db", "SQLite file that remembers threads, files and turns."
     ),
     SettingSpec(
+        "INSIGHTBOT_ASK_DB",
+        "${XDG_DATA_HOME:-~/.local/share}/insightbot/ask.db",
+        "SQLite file where `insightbot ask` keeps its conversations (never the bot's database).",
+    ),
+    SettingSpec(
         "INSIGHTBOT_MAX_FILE_MB",
         "512",
         "Largest file accepted, in MB (OpenAI's per-file limit is 512).",
@@ -275,6 +280,7 @@ class Settings:
     openai_base_url: str | None = None
     model: str = "gpt-5.5"
     db_path: Path = Path("./insightbot.db")
+    ask_db_path: Path = Path(".local/share/insightbot/ask.db")  # load_settings makes it absolute
     max_file_bytes: int = 512 * 1024 * 1024
     max_files_per_thread: int = 20
     run_timeout_s: float = 900.0
@@ -507,6 +513,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "OPENAI_BASE_URL": ("openai_base_url", _url),
     "INSIGHTBOT_MODEL": ("model", lambda _e, r: r.strip()),
     "INSIGHTBOT_DB": ("db_path", lambda _e, r: Path(r.strip())),
+    "INSIGHTBOT_ASK_DB": ("ask_db_path", lambda _e, r: Path(r.strip()).expanduser()),
     "INSIGHTBOT_MAX_FILE_MB": ("max_file_bytes", lambda e, r: _positive_int(e, r) * 1024 * 1024),
     "INSIGHTBOT_MAX_FILES_PER_THREAD": ("max_files_per_thread", _positive_int),
     "INSIGHTBOT_RUN_TIMEOUT_S": ("run_timeout_s", _positive_float),
@@ -560,6 +567,13 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
 }
 
 
+def _ask_db_default(environ: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/insightbot/ask.db``, where the XDG base directory spec puts user data."""
+    data_home = environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(data_home) if data_home else Path(environ.get("HOME", "~")) / ".local" / "share"
+    return base.expanduser() / "insightbot" / "ask.db"
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
     """The variables of a .env file (empty when there is none); the environment wins over it."""
     if not path.is_file():
@@ -590,6 +604,7 @@ def load_settings(
             "OAuth and drops the bot token. insightbot runs with one bot token; unset them."
         )
     _check_token_kinds(merged)
+    values.setdefault("ask_db_path", _ask_db_default(merged))
     settings = Settings(**values)
     register_secrets(settings.secret_values())
     return settings

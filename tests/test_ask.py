@@ -84,8 +84,10 @@ async def test_ask_saves_what_fits_and_names_a_file_over_the_limit(tmp_path: Pat
         [huge] = fake.container_files_named("huge.csv")
     assert code == 0
     assert sorted(p.name for p in saved) == ["chart.png", "summary.csv"]
-    assert (tmp_path / "out" / "summary.csv").read_bytes() == b"a,b\n1,2\n"
-    assert f"saved: {tmp_path / 'out' / 'summary.csv'}" in out
+    summary = next(p for p in saved if p.name == "summary.csv")
+    assert summary.parent.parent == tmp_path / "out", "each run gets its own folder in --out"
+    assert summary.read_bytes() == b"a,b\n1,2\n"
+    assert f"saved: {summary}" in out
     assert "huge.csv (200 MB): larger than the limit of 100 MB per file" in err
     assert huge.content_requests == 0
 
@@ -148,6 +150,7 @@ def test_bad_input_gives_one_clear_line_and_exit_code_2(
     }
     env["PYTHONPATH"] = str(Path(__file__).parent.parent)
     env["INSIGHTBOT_DB"] = str(tmp_path / "x.db")
+    env["XDG_DATA_HOME"] = str(tmp_path / "data-home")
     if env_key:
         env["OPENAI_API_KEY"] = env_key
         env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"

@@ -344,7 +344,13 @@ async def test_insightbot_ask_uses_the_local_engine(tmp_path: Path) -> None:
 
     async with FakeChat(script=summing) as chat:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_"))}
-        env.update(local_env(chat, INSIGHTBOT_DB=str(tmp_path / "cli.db")))
+        env.update(
+            local_env(
+                chat,
+                INSIGHTBOT_DB=str(tmp_path / "cli.db"),
+                INSIGHTBOT_ASK_DB=str(tmp_path / "ask.db"),
+            )
+        )
         del env["OPENAI_API_KEY"]
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.logs import ContextFilter
 from handlers.app import connect_socket_mode, running_bot, start_site, web_application
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_payloads import as_app_mention
@@ -113,3 +114,26 @@ async def test_backup_copies_a_live_database(tmp_path: Path) -> None:
         ).fetchone()
     assert questions == 1
     assert not (tmp_path / "copy.db.partial").exists()
+
+
+async def test_an_unreachable_engine_names_host_and_cause_in_logs_but_not_in_the_channel(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _closed_port()
+    caplog.handler.addFilter(ContextFilter())
+    with caplog.at_level(logging.INFO):
+        async with harness(tmp_path, OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1") as h:
+            file = h.slack.add_file(name="sales.csv", content=b"a,b\n1,2\n")
+            event = h.slack.post_user_message(
+                channel="C1", user="U1", text="<@UBOT> total", files=[file]
+            )
+            await h.send_event(as_app_mention(event))
+            await h.settle(60)
+            turns = await h.bot.services.store.thread_turns(f"T0FAKE:C1:{event['ts']}")
+            said = "\n".join(m.text for m in h.slack.thread("C1", event["ts"]) if m.bot)
+    (turn,) = turns
+    assert f"reference: {turn.id}" in said, said
+    assert f"127.0.0.1:{port}" not in said, "an internal host name reached the channel"
+    logged = [r for r in caplog.records if f"127.0.0.1:{port}" in r.getMessage()]
+    assert any("refused" in r.getMessage() for r in logged), "the operator is not told the cause"
+    assert any(getattr(r, "turn_id", None) == turn.id for r in logged), "no reference in logs"

@@ -64,3 +64,60 @@ def cli_too_large(lang: str, path: str, size: int, max_bytes: int) -> str:
         f"{path}: {size / 1e6:.0f} MB로 한도 {max_bytes / 1e6:.0f} MB를 넘어요 "
         "(INSIGHTBOT_MAX_FILE_MB).",
     )
+
+
+def cli_is_a_folder(lang: str, path: str) -> str:
+    return pick(
+        lang,
+        f"{path}: is a folder; name the data files in it instead.",
+        f"{path}: 폴더예요. 폴더 안의 데이터 파일 이름을 적어 주세요.",
+    )
+
+
+def cli_out_not_a_folder(lang: str, path: str) -> str:
+    return pick(
+        lang,
+        f"--out {path}: is a file, not a folder; name a folder for the charts and files.",
+        f"--out {path}: 폴더가 아니라 파일이에요. 차트와 파일을 저장할 폴더를 적어 주세요.",
+    )
+
+
+def cli_out_unwritable(lang: str, path: str, why: str) -> str:
+    """``why`` is the operating system's own reason."""
+    return pick(
+        lang,
+        f"--out {path}: cannot write there ({why}); name a folder you may write to.",
+        f"--out {path}: 그곳에 쓸 수 없어요 ({why}). 쓸 수 있는 폴더를 적어 주세요.",
+    )
+
+
+def cli_save_failed(lang: str, path: str, why: str) -> str:
+    return pick(
+        lang,
+        f"could not save the files into {path} ({why}); the answer above is complete.",
+        f"{path}에 파일을 저장하지 못했어요 ({why}). 위의 답변은 그대로예요.",
+    )
+
+
+def cli_new_thread(lang: str, name: str) -> str:
+    return pick(
+        lang,
+        f"• new conversation {name!r} (continue it with --thread {name})",
+        f"• 새 대화 {name!r} (--thread {name}로 이어서 물어볼 수 있어요)",
+    )
+
+
+def cli_continuing(lang: str, name: str, files: str) -> str:
+    return pick(
+        lang,
+        f"• continuing conversation {name!r} with its files: {files}",
+        f"• 대화 {name!r}를 이어서 진행해요. 파일: {files}",
+    )
+
+
+def cli_no_files(lang: str) -> str:
+    return pick(
+        lang,
+        "name at least one data file (or continue a conversation with --thread NAME).",
+        "데이터 파일을 하나 이상 적어 주세요 (또는 --thread 이름으로 이전 대화를 이어 주세요).",
+    )

@@ -196,12 +196,14 @@ def _why_withheld(lang: str, reason: str, limit: int) -> str:
 # ---------------------------------------------------------------- how a turn ended
 
 
-def failure(lang: str, message: str) -> str:
-    """The frame of every failure told in a thread; ``message`` is already in ``lang``."""
+def failure(lang: str, message: str, reference: str) -> str:
+    """The frame of every failure told in a thread; ``message`` is already in ``lang``.
+    ``reference`` (the turn id, on every log line of the turn) lets the operator find the
+    cause, host names included, without showing them to the channel."""
     return pick(
         lang,
-        f":warning: I could not finish this analysis. {message}",
-        f":warning: 분석을 끝내지 못했어요. {message}",
+        f":warning: I could not finish this analysis. {message} (reference: {reference})",
+        f":warning: 분석을 끝내지 못했어요. {message} (참조 번호: {reference})",
     )
 
 

@@ -174,7 +174,7 @@ async def post_failure(
     The text ends the answer message when there is one (after what was written so far); the
     button follows in a message of its own. Raises SlackProblem when nothing could be posted.
     """
-    text = messages.failure(lang, message_text)
+    text = messages.failure(lang, message_text, turn_id)
     placed = False
     if stream is not None:
         try:
