@@ -23,7 +23,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.slack.file_hosts import is_remote_file
@@ -36,6 +36,8 @@ __all__ = [
     "SUBSCRIBED_EVENTS",
     "ActionRequest",
     "channel_file_share_for",
+    "conversation_kind_for",
+    "enterprise_of",
     "file_mention_names",
     "incoming_message_for",
     "readable_text",
@@ -147,12 +149,14 @@ def incoming_message_for(
         ts=ts,
         user=event["user"],
         text=question,
-        files=slack_files_for(event.get("files")),
+        files=slack_files_for(event.get("files"), user_team=_sender_team(event)),
         channel_type=channel_type,
         is_mention=event["type"] == "app_mention" or mentioned,
         event_id=_str_or_none(body.get("event_id")),
         named_files=file_mention_names(question[:NAME_SCAN_CHARS]),
         cut_short=cut,
+        user_team=_sender_team(event),
+        enterprise=enterprise_of(body),
     )
 
 
@@ -185,7 +189,7 @@ def channel_file_share_for(
         return None
     if _channel_type_of(event) not in ("channel", "group") or _thread_ts_of(event) != event["ts"]:
         return None
-    files = slack_files_for(event.get("files"))
+    files = slack_files_for(event.get("files"), user_team=_sender_team(event))
     if not files:
         return None
     key = ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=event["ts"])
@@ -206,15 +210,19 @@ def thread_file_share_for(
     thread_ts = _thread_ts_of(event)
     if thread_ts == event["ts"]:
         return None
-    files = slack_files_for(event.get("files"))
+    files = slack_files_for(event.get("files"), user_team=_sender_team(event))
     if not files:
         return None
     key = ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=thread_ts)
     return key, event["user"], files
 
 
-def slack_files_for(raw_files: Any) -> tuple[SlackFile, ...]:
-    """Our view of a message's ``files``; unreadable ones (deleted, over a limit) left out."""
+def slack_files_for(raw_files: Any, *, user_team: str | None = None) -> tuple[SlackFile, ...]:
+    """Our view of a message's ``files``; unreadable ones (deleted, over a limit) left out.
+
+    ``user_team`` (the sender's workspace) stands for a file's own ``user_team`` when the
+    file object lacks it (a Slack Connect stub has none).
+    """
     if not isinstance(raw_files, list):
         return ()
     files = []
@@ -223,7 +231,10 @@ def slack_files_for(raw_files: Any) -> tuple[SlackFile, ...]:
             continue
         if raw.get("mode") in _UNREADABLE_MODES or raw.get("file_access") in _UNREADABLE_ACCESS:
             continue
-        files.append(_slack_file(raw))
+        file = _slack_file(raw)
+        if file.user_team is None and user_team:
+            file = replace(file, user_team=user_team)
+        files.append(file)
     return tuple(files)
 
 
@@ -395,6 +406,37 @@ def _team_of(body: Mapping[str, Any], event: Mapping[str, Any]) -> str:
     return team if isinstance(team, str) else ""
 
 
+def _sender_team(event: Mapping[str, Any]) -> str | None:
+    """The workspace of the person who sent the message, where Slack names it: the event's
+    ``user_team`` (Slack Connect channels), else its files' ``user_team``. Not ``team``: a
+    file_share message lacks it while its app_mention twin has it, and both must read the
+    same."""
+    team = event.get("user_team")
+    if isinstance(team, str) and team:
+        return team
+    for raw in event.get("files") or ():
+        if isinstance(raw, Mapping) and isinstance(raw.get("user_team"), str) and raw["user_team"]:
+            return str(raw["user_team"])
+    return None
+
+
+def enterprise_of(body: Mapping[str, Any]) -> str | None:
+    """The Enterprise Grid org of the installation this payload was delivered to, if any."""
+    authorizations = body.get("authorizations")
+    if isinstance(authorizations, list) and authorizations:
+        enterprise = _mapping(authorizations[0]).get("enterprise_id")
+        if isinstance(enterprise, str) and enterprise:
+            return enterprise
+    enterprise = body.get("enterprise_id")
+    return enterprise if isinstance(enterprise, str) and enterprise else None
+
+
+def conversation_kind_for(body: Mapping[str, Any]) -> str:
+    """``channel``, ``group``, ``im`` or ``mpim`` for the event's conversation."""
+    event = body.get("event")
+    return _channel_type_of(event) if isinstance(event, Mapping) else "channel"
+
+
 def _channel_type_of(event: Mapping[str, Any]) -> str:
     # app_mention carries no channel_type; the id's first letter tells public, private, DM.
     channel_type = event.get("channel_type")
@@ -473,6 +515,7 @@ def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
         user=_str_or_none(raw.get("user")),
         created=float(created) if isinstance(created, int | float) and created > 0 else None,
         is_remote=remote,
+        user_team=_str_or_none(raw.get("user_team")),
     )
 
 

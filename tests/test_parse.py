@@ -519,6 +519,7 @@ def test_file_fields_are_translated() -> None:
         needs_info=False,
         user=ALICE,
         created=1714999990.0,
+        user_team=TEAM,  # the sharer's workspace, for telling external people apart
     )
 
 

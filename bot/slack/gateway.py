@@ -80,6 +80,7 @@ def translate_file(raw: Mapping[str, Any]) -> SlackFile:
         user=str(raw["user"]) if raw.get("user") else None,
         created=float(created) if isinstance(created, int | float) and created else None,
         is_remote=remote,
+        user_team=str(raw["user_team"]) if raw.get("user_team") else None,
     )
 
 
