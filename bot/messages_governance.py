@@ -171,11 +171,11 @@ def home_your_usage(
     extra_ko = f" (가격을 모르는 {unknown}건 제외)" if unknown else ""
     en = (
         f"*Your usage this month*\n{questions} questions, {_usd(cost)}{extra_en}. "
-        f"Feedback you gave: 👍 {up} · 👎 {down}"
+        f"Feedback on your answers: 👍 {up} · 👎 {down}"
     )
     ko = (
         f"*이번 달 내 사용량*\n질문 {questions}건, {_usd(cost)}{extra_ko}. "
-        f"남긴 피드백: 👍 {up} · 👎 {down}"
+        f"내 답변에 받은 피드백: 👍 {up} · 👎 {down}"
     )
     return _both(en, ko) if lang is None else _pick(lang, en, ko)
 

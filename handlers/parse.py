@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.home import ChannelSettingsForm
 from bot.slack.file_hosts import is_remote_file
 from bot.types import IncomingMessage, SlackFile, ThreadKey
 from handlers.manifest_facts import BOT_SCOPES, EVENT_TYPES_HANDLED, SUBSCRIBED_EVENTS
@@ -35,14 +36,18 @@ __all__ = [
     "EVENT_TYPES_HANDLED",
     "SUBSCRIBED_EVENTS",
     "ActionRequest",
+    "ViewAction",
     "channel_file_share_for",
+    "channel_settings_form_for",
     "conversation_kind_for",
     "enterprise_of",
     "file_mention_names",
+    "home_opened_for",
     "incoming_message_for",
     "readable_text",
     "slack_files_for",
     "unmentioned_reply_thread_for",
+    "view_action_for",
 ]
 
 _PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
@@ -368,6 +373,71 @@ def action_for(*, body: Mapping[str, Any]) -> ActionRequest | None:
         message_ts=str(message_ts),
         thread_ts=str(message.get("thread_ts") or message_ts),
         response_url=_str_or_none(body.get("response_url")),
+    )
+
+
+@dataclass(frozen=True)
+class ViewAction:
+    """A button click in a view (the App Home or a modal): no message, but a trigger to open
+    a modal with."""
+
+    action_id: str
+    value: str
+    user: str
+    trigger_id: str
+
+
+def view_action_for(*, body: Mapping[str, Any]) -> ViewAction | None:
+    """The first action of a ``block_actions`` payload from a view, or None."""
+    if body.get("type") != "block_actions" or _mapping(body.get("container")).get("type") != "view":
+        return None
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    user = _mapping(body.get("user")).get("id")
+    trigger = body.get("trigger_id")
+    action_id = actions[0].get("action_id")
+    if not (isinstance(user, str) and user and isinstance(trigger, str) and trigger and action_id):
+        return None
+    value = actions[0].get("value")
+    return ViewAction(
+        action_id=str(action_id),
+        value=value if isinstance(value, str) else "",
+        user=user,
+        trigger_id=trigger,
+    )
+
+
+def home_opened_for(*, body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(user, tab) of an ``app_home_opened`` event; tab is "home" or "messages"."""
+    event = _mapping(body.get("event"))
+    user, tab = event.get("user"), event.get("tab")
+    if event.get("type") != "app_home_opened" or not isinstance(user, str) or not user:
+        return None
+    return user, tab if isinstance(tab, str) else "messages"
+
+
+def channel_settings_form_for(*, body: Mapping[str, Any]) -> ChannelSettingsForm | None:
+    """The values of a submitted channel settings modal (``view_submission``), or None."""
+    view = _mapping(body.get("view"))
+    values = _mapping(_mapping(view.get("state")).get("values"))
+    user = _mapping(body.get("user")).get("id")
+    channel = _mapping(_mapping(values.get("channel")).get("channel")).get("selected_conversation")
+    if body.get("type") != "view_submission" or not isinstance(user, str) or not user:
+        return None
+    if not isinstance(channel, str) or not channel:
+        return None
+    enabled = _mapping(
+        _mapping(_mapping(values.get("enabled")).get("enabled")).get("selected_option")
+    )
+    model = _mapping(_mapping(values.get("model")).get("model")).get("value")
+    daily = _mapping(_mapping(values.get("daily_usd")).get("daily_usd")).get("value")
+    return ChannelSettingsForm(
+        user=user,
+        channel=channel,
+        enabled=str(enabled.get("value") or "default"),
+        model=model if isinstance(model, str) else "",
+        daily_usd=daily if isinstance(daily, str) else "",
     )
 
 

@@ -46,10 +46,10 @@ def parse_blocks(raw: Any) -> list[dict[str, Any]]:
     return value
 
 
-def check_blocks(blocks: list[dict[str, Any]]) -> None:
-    """Raise BlocksRejected for blocks Slack would refuse."""
-    if len(blocks) > MAX_BLOCKS:
-        raise _invalid(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+def check_blocks(blocks: list[dict[str, Any]], *, limit: int = MAX_BLOCKS) -> None:
+    """Raise BlocksRejected for blocks Slack would refuse (``limit``: 100 in views)."""
+    if len(blocks) > limit:
+        raise _invalid(f"no more than {limit} items allowed [json-pointer:/blocks]")
     tables = 0
     markdown_total = 0
     for i, block in enumerate(blocks):
@@ -66,6 +66,8 @@ def check_blocks(blocks: list[dict[str, Any]]) -> None:
         elif kind == "table":
             tables += 1
             _check_table(block, where)
+        elif kind == "context_actions":
+            _check_context_actions(block, where)
     if tables > 1:
         raise _invalid("only one table block is allowed per message [json-pointer:/blocks]")
     if markdown_total > MAX_MARKDOWN_TOTAL:
@@ -91,6 +93,31 @@ def _check_section(block: dict[str, Any], where: str) -> None:
         raise _invalid(f"no more than {MAX_FIELDS} items allowed [json-pointer:{where}/fields]")
     for j, item in enumerate(fields):
         _check_length(_text_of(item), MAX_FIELD_TEXT, f"{where}/fields/{j}/text")
+
+
+def _check_context_actions(block: dict[str, Any], where: str) -> None:
+    """A context_actions block: 1 to 5 feedback_buttons or icon_button elements; feedback
+    buttons need both buttons, each with plain_text (75 characters) and a value."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        raise _invalid(f"missing required field: elements [json-pointer:{where}]")
+    if len(elements) > 5:
+        raise _invalid(f"no more than 5 items allowed [json-pointer:{where}/elements]")
+    for j, element in enumerate(elements):
+        at = f"{where}/elements/{j}"
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind not in ("feedback_buttons", "icon_button"):
+            raise _invalid(f"must be one of feedback_buttons, icon_button [json-pointer:{at}]")
+        if kind != "feedback_buttons":
+            continue
+        for side in ("positive_button", "negative_button"):
+            button = element.get(side)
+            if not isinstance(button, dict) or not isinstance(button.get("value"), str):
+                raise _invalid(f"missing required field: {side} [json-pointer:{at}]")
+            text = button.get("text")
+            if not isinstance(text, dict) or text.get("type") != "plain_text":
+                raise _invalid(f"must be a plain_text object [json-pointer:{at}/{side}/text]")
+            _check_length(_text_of(text), 75, f"{at}/{side}/text/text")
 
 
 def _check_table(block: dict[str, Any], where: str) -> None:
@@ -142,6 +169,13 @@ def _block_text(block: dict[str, Any]) -> str:
         return _image_text(block)
     if kind == "actions":
         return " ".join(f"[{_text_of(e.get('text'))}]" for e in block.get("elements") or [])
+    if kind == "context_actions":
+        return " ".join(
+            f"[{_text_of(e.get('positive_button', {}).get('text'))}]"
+            f"[{_text_of(e.get('negative_button', {}).get('text'))}]"
+            for e in block.get("elements") or []
+            if e.get("type") == "feedback_buttons"
+        )
     if kind == "divider":
         return "---"
     return ""

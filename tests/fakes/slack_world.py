@@ -83,6 +83,7 @@ class SlackWorld:
         self.downloads: list[DownloadRecord] = []
         self.ephemeral_messages: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> their published Home tab
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, FileRecord] = {}
         self._messages: dict[str, list[StoredMessage]] = {}
@@ -190,6 +191,7 @@ class SlackWorld:
         tz: str = "Asia/Seoul",
         tz_offset: int = 32400,
         is_bot: bool = False,
+        locale: str = "en-US",
     ) -> dict[str, Any]:
         """Register a user for users.info; returns the user object."""
         user = {
@@ -207,6 +209,7 @@ class SlackWorld:
             "is_bot": is_bot,
             "is_app_user": False,
             "updated": int(time.time()),
+            "locale": locale,  # users.info gives it only with include_locale
         }
         self.users[user_id] = user
         return user
