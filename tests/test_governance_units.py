@@ -317,3 +317,49 @@ def test_governance_settings_are_read_and_checked() -> None:
 def test_bad_governance_settings_name_the_variable(env: str, value: str) -> None:
     with pytest.raises(ConfigError, match=env):
         load_settings({env: value}, dotenv_path=None)
+
+
+async def test_the_upgrade_keeps_old_turns_costs_unknown_and_finds_their_channel(
+    tmp_path: Path,
+) -> None:
+    from sqlite_utils import Database
+
+    from storage import open_store
+    from storage.migrations import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m006_governance")
+    common = dict(message_ts="1.0", user="U1", question="q", attempt=1, message_json="{}",
+                  created_at=1.0, updated_at=1.0)  # fmt: skip
+    db["turns"].insert_all(
+        [
+            {
+                **common,
+                "id": "a",
+                "thread_key": "T1:C7:1.0",
+                "status": "done",
+                "input_tokens": 900,
+                "output_tokens": 100,
+            },
+            {
+                **common,
+                "id": "r",
+                "thread_key": "T1:D2:5.5",
+                "status": "refused",
+                "input_tokens": 0,
+                "output_tokens": 0,
+            },
+        ]  # fmt: skip
+    )
+    db.close()
+    store = await open_store(path)
+    try:
+        answered, refused = await store.get_turn("a"), await store.get_turn("r")
+        assert answered is not None and refused is not None
+        assert (answered.channel, answered.cost_usd) == ("C7", None)  # never a made-up zero
+        assert (refused.channel, refused.cost_usd) == ("D2", 0.0)
+        [row] = await store.usage_report(since=0, by="channel", limit=1)
+        assert row.key == "C7" and row.unknown_cost_turns == 1
+    finally:
+        await store.close()
