@@ -350,7 +350,7 @@ async def test_the_upgrade_keeps_old_turns_costs_unknown_and_finds_their_channel
                 "input_tokens": 0,
                 "output_tokens": 0,
             },
-        ]  # fmt: skip
+        ]
     )
     db.close()
     store = await open_store(path)
