@@ -1,9 +1,12 @@
 """Admission: whether a new question may run, must wait, or is refused.
 
-One step, called from intake before the message is stored: the question's length and the
-person's fair-use limits today; access lists and budgets belong here too. The decision itself
-is a pure function; the counts it needs live in ``UserLoads``, which the runner keeps up to
-date (reading them costs no I/O, so the acknowledgement stays fast).
+One step, called from intake before the message is stored, deciding in this order: who may
+ask where (access lists, external people, DMs, the channel's own switch), the question's
+length, whether the model has a price while budgets are set, the budgets, then the person's
+fair-use limits. The decision itself is a pure function (``admission_for``); the facts it
+needs are gathered first: the per-channel settings (cached) and, only while a budget is set,
+what was spent (the store); the counts live in ``UserLoads``, which the runner keeps up to
+date.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from enum import Enum
 from bot import messages
 from bot.config import Settings
 from bot.errors import InsightbotError
+from bot.governance import Exhausted, Facts, Governance, Refusal, access_refusal, exhausted_budget
 from bot.services import Services
 from bot.types import FailureCode, IncomingMessage
 
@@ -35,6 +39,10 @@ class Verdict(Enum):
 AT_RUNNING_LIMIT = "at_running_limit"
 TOO_MANY_WAITING = FailureCode.TOO_MANY_WAITING.value
 TOO_LONG = FailureCode.QUESTION_TOO_LONG.value
+NOT_ALLOWED = FailureCode.NOT_ALLOWED.value
+EXTERNAL_USER = FailureCode.EXTERNAL_USER.value
+BUDGET_EXHAUSTED = FailureCode.BUDGET_EXHAUSTED.value
+UNKNOWN_PRICE = FailureCode.UNKNOWN_PRICE.value
 
 
 @dataclass(frozen=True)
@@ -64,12 +72,68 @@ class Limits:
 class Admission:
     verdict: Verdict
     reason: str | None = None  # one of the constants above; None for RUN
+    # What the note says: the access refusal, the used-up budget, or the unpriced model.
+    detail: Refusal | Exhausted | str | None = None
+
+    @property
+    def refused_by_access(self) -> bool:
+        """Refused for who or where: nothing of the message is kept (files neither)."""
+        return isinstance(self.detail, Refusal)
 
 
-def admission_for(*, question_chars: int, load: UserLoad, limits: Limits) -> Admission:
-    """Decide on a new question from its length and its author's current load."""
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, and where."""
+
+    user: str
+    user_team: str | None
+    home_teams: frozenset[str]
+    channel: str
+    channel_type: str
+
+    @classmethod
+    def of(cls, message: IncomingMessage) -> Asker:
+        return cls(
+            user=message.user,
+            user_team=message.user_team,
+            home_teams=message.home_teams,
+            channel=message.thread.channel,
+            channel_type=message.channel_type,
+        )
+
+
+def admission_for(
+    *,
+    question_chars: int,
+    load: UserLoad,
+    limits: Limits,
+    asker: Asker | None = None,
+    facts: Facts | None = None,
+) -> Admission:
+    """Decide on a new question: who asks where (with ``asker`` and ``facts``), its length,
+    prices and budgets (with ``facts``), then its author's current load."""
+    if asker is not None and facts is not None:
+        refusal = access_refusal(
+            policy=facts.policy,
+            user=asker.user,
+            user_team=asker.user_team,
+            home_teams=asker.home_teams,
+            channel=asker.channel,
+            channel_type=asker.channel_type,
+            channel_enabled=facts.channel_enabled,
+        )
+        if refusal is not None:
+            return Admission(Verdict.REFUSE, refusal.code.value, refusal)
     if question_chars > limits.max_question_chars:
         return Admission(Verdict.REFUSE, TOO_LONG)
+    if facts is not None and facts.limits.any:
+        if not facts.model_priced:
+            return Admission(Verdict.REFUSE, UNKNOWN_PRICE, facts.model)
+        exhausted = exhausted_budget(
+            limits=facts.limits, spending=facts.spending, periods=facts.periods
+        )
+        if exhausted is not None:
+            return Admission(Verdict.REFUSE, BUDGET_EXHAUSTED, exhausted)
     if limits.max_waiting and load.waiting >= limits.max_waiting:
         return Admission(Verdict.REFUSE, TOO_MANY_WAITING)
     # Waiting turns of the same person start before this one, so they count as ahead of it.
@@ -131,17 +195,28 @@ class NoteGate:
         return True
 
 
-async def admit(*, settings: Settings, loads: UserLoads, message: IncomingMessage) -> Admission:
+async def admit(
+    *,
+    settings: Settings,
+    loads: UserLoads,
+    message: IncomingMessage,
+    governance: Governance | None = None,
+) -> Admission:
     """The admission step for ``message``; an admitted message is counted as waiting at once.
 
-    The decision and the count happen with no await in between, so concurrent deliveries of
-    one person's messages see each other. The caller must hand an admitted message to the
-    runner (``counted=True``) or give the count back with ``loads.drop_waiting``.
+    The governance facts are gathered first (they may await the store); the decision and
+    the count then happen with no await in between, so concurrent deliveries of one person's
+    messages see each other. The caller must hand an admitted message to the runner
+    (``counted=True``) or give the count back with ``loads.drop_waiting``. Raises
+    StorageError when the facts cannot be read.
     """
+    facts = await governance.facts_for(message) if governance is not None else None
     admission = admission_for(
         question_chars=_question_chars(message, settings.max_question_chars),
         load=loads.of(message.user),
         limits=Limits.of(settings),
+        asker=Asker.of(message),
+        facts=facts,
     )
     if admission.verdict is not Verdict.REFUSE:
         loads.add_waiting(message.user)
@@ -159,17 +234,42 @@ async def tell_admission(
         return
     if not gate.allow(user=message.user, kind=admission.reason, now=time.monotonic()):
         return
-    text = note_for(admission, lang=messages.language_of(message.text), settings=services.settings)
+    lang = messages.language_of(message.text)
+    text = note_for(admission, lang=lang, settings=services.settings)
     thread = message.thread
     try:
         await services.slack.post_ephemeral(
             channel=thread.channel, user=message.user, thread_ts=thread.thread_ts, text=text
         )
+        if admission.reason == BUDGET_EXHAUSTED:
+            # The thread learns that nothing ran, not what anyone spent.
+            await services.slack.post_message(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=messages.budget_used_up_in_thread(lang),
+            )
     except InsightbotError as error:
         log.warning("could not post an admission note: %s", error.detail)
 
 
 def note_for(admission: Admission, *, lang: str, settings: Settings) -> str:
+    detail = admission.detail
+    if isinstance(detail, Refusal):
+        if detail is Refusal.USER:
+            return messages.not_enabled_for_you(lang, settings.admins)
+        if detail is Refusal.EXTERNAL:
+            return messages.external_not_allowed(lang, settings.admins)
+        return messages.not_enabled_here(lang, settings.admins)
+    if isinstance(detail, Exhausted):
+        return messages.budget_used_up(
+            lang,
+            budget=detail.budget.value,
+            spent=detail.spent,
+            limit=detail.limit,
+            renews_at=detail.renews_at,
+        )
+    if admission.reason == UNKNOWN_PRICE:
+        return messages.unknown_price(lang, str(detail))
     if admission.reason == TOO_LONG:
         return messages.question_too_long(lang, settings.max_question_chars)
     if admission.reason == TOO_MANY_WAITING:

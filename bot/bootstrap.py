@@ -14,6 +14,7 @@ from bot.concurrency import AdaptiveLimit
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.engines.choice import open_engine
+from bot.governance import Governance, Prices
 from bot.services import Services
 from bot.slack.client import build_web_client
 from bot.slack.file_hosts import FileHostPolicy
@@ -29,6 +30,7 @@ async def open_services(
     settings.require("slack_bot_token", *settings.engine_requirements())
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.reveal()
+    prices = Prices.for_settings(settings)  # a bad INSIGHTBOT_PRICES file stops the start
     store = await open_store(settings.db_path)
     own_engine = engine is None
     # The local engine has its own cap (kernels); the limit adapts to the OpenAI engine's.
@@ -56,6 +58,7 @@ async def open_services(
             bot_token=token,
             file_hosts=FileHostPolicy.from_settings(settings),
             run_limit=run_limit,
+            governance=Governance(settings=settings, store=store, prices=prices),
         )
     finally:
         await http.close()

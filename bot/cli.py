@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import messages
 from bot.config import Settings, load_settings
@@ -88,6 +89,44 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=defaults,
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
+    usage = commands.add_parser(
+        "usage",
+        help="what the bot cost, by user, channel, day or model",
+        description="Turns, tokens, cost in US dollars (sandbox time estimated) and feedback "
+        "from the database (INSIGHTBOT_DB); days count in INSIGHTBOT_TIMEZONE.",
+        formatter_class=defaults,
+    )
+    usage.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w or a date")
+    usage.add_argument(
+        "--by", choices=("user", "channel", "day", "model"), default="user", help="grouping"
+    )
+    usage.add_argument("--json", action="store_true", help="a JSON list of objects")
+    channels = commands.add_parser(
+        "channels",
+        help="list or change per-channel settings (on/off, model, daily budget)",
+        description="Per-channel settings, the same ones admins change in the App Home. A "
+        "running bot sees a change within a minute.",
+        formatter_class=defaults,
+    )
+    channels.add_argument("--json", action="store_true", help="list as JSON")
+    channel_commands = channels.add_subparsers(dest="channels_command", metavar="COMMAND")
+    change = channel_commands.add_parser(
+        "set",
+        help="change one channel's settings",
+        description="Change the settings given; the others stay. `--model default` and "
+        "`--daily-usd default` go back to the global settings.",
+        formatter_class=defaults,
+    )
+    change.add_argument("channel", metavar="CHANNEL_ID")
+    switch = change.add_mutually_exclusive_group()
+    switch.add_argument("--on", dest="enabled", action="store_const", const=True)
+    switch.add_argument("--off", dest="enabled", action="store_const", const=False)
+    switch.add_argument(
+        "--default", dest="enabled", action="store_const", const="default",
+        help="on or off as the access settings say",
+    )  # fmt: skip
+    change.add_argument("--model", help="the model for this channel's questions")
+    change.add_argument("--daily-usd", help="the channel's daily budget in US dollars")
     commands.add_parser(
         "doctor",
         help="check tokens, scopes and engine access",
@@ -130,6 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_doctor(settings))
         elif args.command == "backup":
             return _backup(settings, args.path)
+        elif args.command == "usage":
+            from bot.operator_reports import usage_report
+
+            return asyncio.run(
+                usage_report(settings, since=args.since, by=args.by, as_json=args.json, say=print)
+            )
+        elif args.command == "channels":
+            return asyncio.run(_channels(settings, args))
     except ConfigError as error:
         print(f"insightbot: {error.user_message}", file=sys.stderr)
         return 2
@@ -198,6 +245,35 @@ async def _copy_database(db_path: Path, dest: Path) -> int:
         return await store.backup(dest)
     finally:
         await store.close()
+
+
+async def _channels(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.operator_reports import UNCHANGED, channels_list, channels_set
+
+    if args.channels_command != "set":
+        return await channels_list(settings, as_json=args.json, say=print)
+    enabled = UNCHANGED if args.enabled is None else args.enabled
+    if enabled == "default":
+        enabled = None
+    model = UNCHANGED if args.model is None else (None if args.model == "default" else args.model)
+    daily: Any = UNCHANGED
+    if args.daily_usd is not None:
+        daily = None if args.daily_usd == "default" else _amount(args.daily_usd)
+    return await channels_set(
+        settings, channel=args.channel, enabled=enabled, model=model, daily_usd=daily, say=print
+    )
+
+
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(
+            f"--daily-usd must be an amount like 5 or 2.50 (or default), got {text!r}."
+        )
+    return value
 
 
 async def _doctor(settings: Settings) -> int:

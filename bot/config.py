@@ -129,7 +129,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "On shutdown, how long running turns get to finish before they are stored for resumption.",
     ),
     SettingSpec(
-        "INSIGHTBOT_ADMINS", "", "Comma-separated Slack user ids who may stop anyone's run."
+        "INSIGHTBOT_ADMINS",
+        "",
+        "Comma-separated Slack user ids who may stop anyone's run, see everyone's usage in the "
+        "App Home and change per-channel settings there; people who are refused are told to "
+        "ask them.",
     ),
     SettingSpec(
         "INSIGHTBOT_BACKGROUND",
@@ -267,6 +271,54 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Conversation the local engine sends the model, in tokens (about 4 characters each); "
         "the oldest turns of a thread are dropped beyond it.",
     ),
+    SettingSpec(
+        "INSIGHTBOT_ALLOWED_CHANNELS",
+        "",
+        "Comma-separated channel ids the bot answers in (empty: every channel it is in). DMs "
+        "and group DMs follow `INSIGHTBOT_ALLOW_DMS` instead.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_ALLOWED_USERS",
+        "",
+        "Comma-separated user ids who may ask (empty: everyone).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_ALLOW_DMS", "true", "Whether people may ask in DMs and group DMs with the bot."
+    ),
+    SettingSpec(
+        "INSIGHTBOT_EXTERNAL_USERS",
+        "deny",
+        "People from another organisation in a Slack Connect channel: `deny` (their questions "
+        "are refused and the files they share are never used) or `allow`.",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_PRICES",
+        "",
+        "A JSON file of prices that override or add to the bundled ones, in dollars per million "
+        'tokens (`{"my-model": {"input": 2.0, "cached_input": 0.2, "output": 8.0}}`) and per '
+        'sandbox minute (`{"container:1g": {"per_minute": 0.0015}}`).',
+    ),
+    SettingSpec(
+        "INSIGHTBOT_USER_DAILY_USD",
+        "",
+        "What one person may spend a day, in US dollars (empty: no budget).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_CHANNEL_DAILY_USD",
+        "",
+        "What one channel may spend a day, in US dollars, unless an admin set its own "
+        "(empty: no budget).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_MONTHLY_USD",
+        "",
+        "What the whole workspace may spend a month, in US dollars (empty: no budget).",
+    ),
+    SettingSpec(
+        "INSIGHTBOT_TIMEZONE",
+        "UTC",
+        "The time zone budgets' days and months (and usage reports) count in, e.g. Asia/Seoul.",
+    ),
 )
 
 
@@ -313,6 +365,22 @@ class Settings:
     local_api_key: Secret | None = None
     local_max_steps: int = 12
     local_context_tokens: int = 16_000
+    allowed_channels: frozenset[str] = field(default_factory=frozenset)  # empty: every channel
+    allowed_users: frozenset[str] = field(default_factory=frozenset)  # empty: everyone
+    allow_dms: bool = True
+    external_users: str = "deny"
+    prices_path: Path | None = None
+    user_daily_usd: float | None = None
+    channel_daily_usd: float | None = None
+    monthly_usd: float | None = None
+    timezone: str = "UTC"
+
+    @property
+    def any_budget(self) -> bool:
+        """Whether a budget is set here (a channel's own budget is stored, not a setting)."""
+        return any(
+            b is not None for b in (self.user_daily_usd, self.channel_daily_usd, self.monthly_usd)
+        )
 
     def engine_requirements(self) -> tuple[str, ...]:
         """The settings the chosen engine cannot run without (for ``require``)."""
@@ -500,6 +568,48 @@ def _engine_kind(env: str, raw: str) -> str:
     return value
 
 
+def _slack_ids(env: str, raw: str) -> frozenset[str]:
+    ids = frozenset(i.strip() for i in raw.split(",") if i.strip())
+    for one in ids:
+        if not re.fullmatch(r"[A-Z0-9]{2,32}", one):
+            raise ConfigError(
+                f"{env} must list Slack ids like C0123ABCD or U0123ABCD, got {one!r}."
+            )
+    return ids
+
+
+def _external_users(env: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("deny", "allow"):
+        raise ConfigError(f"{env} must be deny or allow, got {raw!r}.")
+    return value
+
+
+def _dollars(env: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{env} must be an amount in US dollars like 5 or 2.50, got {raw!r}."
+        ) from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{env} must be 0 or more, got {raw!r}.")
+    return value
+
+
+def _timezone(env: str, raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = raw.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{env} must be a time zone name like UTC or Asia/Seoul, got {raw!r}."
+        ) from None
+    return value
+
+
 def _secret(_env: str, raw: str) -> Secret | None:
     return Secret(raw.strip()) if raw.strip() else None
 
@@ -564,6 +674,15 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "INSIGHTBOT_LOCAL_API_KEY": ("local_api_key", _secret),
     "INSIGHTBOT_LOCAL_MAX_STEPS": ("local_max_steps", _positive_int),
     "INSIGHTBOT_LOCAL_CONTEXT_TOKENS": ("local_context_tokens", _positive_int),
+    "INSIGHTBOT_ALLOWED_CHANNELS": ("allowed_channels", _slack_ids),
+    "INSIGHTBOT_ALLOWED_USERS": ("allowed_users", _slack_ids),
+    "INSIGHTBOT_ALLOW_DMS": ("allow_dms", _boolean),
+    "INSIGHTBOT_EXTERNAL_USERS": ("external_users", _external_users),
+    "INSIGHTBOT_PRICES": ("prices_path", lambda _e, r: Path(r.strip())),
+    "INSIGHTBOT_USER_DAILY_USD": ("user_daily_usd", _dollars),
+    "INSIGHTBOT_CHANNEL_DAILY_USD": ("channel_daily_usd", _dollars),
+    "INSIGHTBOT_MONTHLY_USD": ("monthly_usd", _dollars),
+    "INSIGHTBOT_TIMEZONE": ("timezone", _timezone),
 }
 
 

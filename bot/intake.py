@@ -17,10 +17,11 @@ from collections import OrderedDict
 from bot.ack_priority import AckPriority
 from bot.admission import Admission, NoteGate, Verdict, admit, tell_admission
 from bot.files import channel_file_record_for, file_record_for
+from bot.governance import AccessPolicy, access_refusal
 from bot.message_json import message_to_json, new_turn_id
 from bot.runner import TurnRunner
 from bot.services import Services
-from bot.turn import received_turn, refused_turn
+from bot.turn import TurnLedger, received_turn, refused_turn
 from bot.types import FailureCode, IncomingMessage, SlackFile, ThreadKey
 from storage.records import FileRecord, TurnRecord
 
@@ -81,7 +82,8 @@ class Intake:
                 taken = await self.services.store.take_message(
                     key=message_key,
                     ttl_s=DEDUPE_TTL_S,
-                    files=_file_records(turn, message),
+                    # Nothing of a message from outside the access lists is kept.
+                    files=[] if admission.refused_by_access else _file_records(turn, message),
                     turn=turn,
                 )
             except BaseException:
@@ -101,8 +103,15 @@ class Intake:
         """Queue a new attempt (already stored) of a failed turn, through admission like any
         question; False when admission refused it (the person is told privately)."""
         admission = await admit(
-            settings=self.services.settings, loads=self.runner.loads, message=message
+            settings=self.services.settings,
+            loads=self.runner.loads,
+            message=message,
+            governance=self.services.governance,
         )
+        if admission.verdict is Verdict.REFUSE:
+            await TurnLedger.of(self.services.store, attempt).refused(
+                FailureCode(admission.reason or FailureCode.NOT_ALLOWED)
+            )
         self._hand_over(admission, attempt, message, react=False)
         return admission.verdict is not Verdict.REFUSE
 
@@ -114,10 +123,29 @@ class Intake:
         ts: str,
         files: tuple[SlackFile, ...],
         top_level_channel: bool,
+        channel_type: str = "channel",
+        enterprise: str | None = None,
     ) -> None:
         """Remember files shared without a question: in their thread, and for top-level
-        channel shares also as the channel's recent files (never for DMs or thread replies)."""
+        channel shares also as the channel's recent files (never for DMs or thread replies).
+
+        Files shared where the person may not ask (access lists, a channel switched off,
+        external people while they are denied) are not remembered.
+        """
         store, settings = self.services.store, self.services.settings
+        setting = await self.services.governance.channels.get(thread.channel)
+        refusal = access_refusal(
+            policy=AccessPolicy.of(settings),
+            user=user,
+            user_team=next((f.user_team for f in files if f.user_team), None),
+            home_teams=frozenset(t for t in (thread.team, enterprise) if t),
+            channel=thread.channel,
+            channel_type=channel_type,
+            channel_enabled=setting.enabled if setting is not None else None,
+        )
+        if refusal is not None:
+            log.info("files shared by %s in %s not remembered: %s", user, thread.channel, refusal)
+            return
         for file in files:
             await store.save_file(
                 file_record_for(thread_key=thread.as_str(), file=file, shared_by=user, shared_ts=ts)
@@ -136,7 +164,10 @@ class Intake:
 
     async def _admitted_turn(self, message: IncomingMessage) -> tuple[Admission, TurnRecord]:
         admission = await admit(
-            settings=self.services.settings, loads=self.runner.loads, message=message
+            settings=self.services.settings,
+            loads=self.runner.loads,
+            message=message,
+            governance=self.services.governance,
         )
         now, turn_id, stored = time.time(), new_turn_id(), message_to_json(message)
         if admission.verdict is Verdict.REFUSE:

@@ -10,6 +10,7 @@ import aiohttp
 from bot.concurrency import AdaptiveLimit
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.governance import Governance
 from bot.slack.file_hosts import FileHostPolicy
 from bot.slack.gateway import SlackGateway
 from storage import Store
@@ -26,3 +27,4 @@ class Services:
     bot_token: str
     file_hosts: FileHostPolicy  # where bot_token may be sent for file downloads
     run_limit: AdaptiveLimit  # engine runs at once: INSIGHTBOT_MAX_CONCURRENT_RUNS at most
+    governance: Governance  # access, prices, budgets and per-channel settings

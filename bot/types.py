@@ -96,9 +96,47 @@ class PastTurn:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens one run used, as the engine reports them. Cached tokens are part of
+    ``input_tokens`` and reasoning tokens part of ``output_tokens`` (each is priced once)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     total_tokens: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class TurnCost:
+    """What one answered turn cost. ``token_usd`` is None when the model's price is unknown
+    (never guessed as zero); the container figures are estimates (None: no sandbox to bill)."""
+
+    model: str | None = None
+    token_usd: float | None = 0.0
+    container_id: str | None = None
+    container_minutes: float | None = None
+    container_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How one run is asked for beyond its question: the model (a channel may have its own;
+    None: the engine's default) and what the organisation's own dashboards attribute it by."""
+
+    model: str | None = None
+    safety_identifier: str | None = None  # a hash of the asker, never the Slack id itself
+    metadata: tuple[
+        tuple[str, str], ...
+    ] = ()  # e.g. (("slack_team", "T1"), ("slack_channel", "C1"))
 
 
 # ---------------------------------------------------------------- engine events
@@ -204,6 +242,7 @@ class Finished:
     usage: Usage
     code: tuple[str, ...] = ()
     sequence: int | None = None
+    model: str | None = None  # the model that answered, as the engine names it (for its price)
 
 
 class FailureCode(StrEnum):
@@ -230,6 +269,10 @@ class FailureCode(StrEnum):
     # admission
     QUESTION_TOO_LONG = "question_too_long"
     TOO_MANY_WAITING = "too_many_waiting"
+    NOT_ALLOWED = "not_allowed"  # outside the access lists, or the channel is switched off
+    EXTERNAL_USER = "external_user"  # a person from another organisation (Slack Connect)
+    BUDGET_EXHAUSTED = "budget_exhausted"  # a daily or monthly budget is used up
+    UNKNOWN_PRICE = "unknown_price"  # budgets are set but the model has no known price
     # the engine
     RATE_LIMITED = "rate_limited"
     INSUFFICIENT_QUOTA = "insufficient_quota"
@@ -313,6 +356,7 @@ class SlackFile:
     created: float | None = None
     # A link to a file stored outside Slack (Google Drive, …): never downloaded, and no URL kept.
     is_remote: bool = False
+    user_team: str | None = None  # the sharer's workspace (another organisation's in Slack Connect)
 
 
 @dataclass(frozen=True)
@@ -329,6 +373,13 @@ class IncomingMessage:
     event_id: str | None = None
     named_files: tuple[str, ...] = ()  # file names the question mentions ("use sales.csv")
     cut_short: bool = False  # the text was longer than the bot reads: too long by any measure
+    user_team: str | None = None  # the asker's workspace, when the event names it
+    enterprise: str | None = None  # the installation's Enterprise Grid org, if any
+
+    @property
+    def home_teams(self) -> frozenset[str]:
+        """The teams whose people are not external: the bot's own workspace and its org."""
+        return frozenset(t for t in (self.thread.team, self.enterprise) if t)
 
     @property
     def is_dm(self) -> bool:

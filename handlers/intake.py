@@ -16,6 +16,8 @@ from bot.intake import Intake
 from bot.logs import log_context
 from handlers.parse import (
     channel_file_share_for,
+    conversation_kind_for,
+    enterprise_of,
     incoming_message_for,
     thread_file_share_for,
     unmentioned_reply_thread_for,
@@ -66,6 +68,8 @@ async def _take(*, intake: Intake, body: dict[str, Any], context: AsyncBoltConte
                 ts=_event_ts(body) or thread_key.thread_ts,
                 files=files,
                 top_level_channel=top_level is not None,
+                channel_type=conversation_kind_for(body),
+                enterprise=enterprise_of(body),
             )
         return
     if intake.runner.closing:

@@ -14,16 +14,30 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.actions import Click, retry_turn, show_code, stop_turn
+from bot.feedback import record_feedback
+from bot.home import (
+    CHANNEL_SETTINGS_CALLBACK,
+    EDIT_CHANNEL_ACTION,
+    open_channel_settings,
+    publish_home,
+    save_channel_settings,
+)
 from bot.intake import Intake
-from bot.slack.blocks import RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
+from bot.slack.blocks import FEEDBACK_ACTION, RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
 from handlers.intake import intake_middleware
 from handlers.manifest_facts import EVENT_TYPES_HANDLED
-from handlers.parse import action_for
+from handlers.parse import (
+    action_for,
+    channel_settings_form_for,
+    home_opened_for,
+    view_action_for,
+)
 
 log = logging.getLogger(__name__)
 
 # Event types Bolt dispatches on (manifest "message.im" etc. all arrive as "message").
 HANDLED_EVENT_TYPES = tuple(sorted(set(EVENT_TYPES_HANDLED.values())))
+HOME_OPENED = "app_home_opened"
 
 
 async def _acknowledge(ack: Callable[[], Awaitable[None]] | None = None) -> None:
@@ -33,8 +47,19 @@ async def _acknowledge(ack: Callable[[], Awaitable[None]] | None = None) -> None
 def register(app: AsyncApp, *, intake: Intake) -> None:
     app.use(intake_middleware(intake))
     runner = intake.runner
+    services = intake.services
     for event_type in HANDLED_EVENT_TYPES:
-        app.event(event_type)(_acknowledge)
+        if event_type != HOME_OPENED:
+            app.event(event_type)(_acknowledge)
+
+    async def on_home_opened(body: dict[str, Any]) -> None:
+        # One listener for the App Home, dispatching on the tab (the Messages tab needs
+        # nothing: its messages arrive as message.im).
+        opened = home_opened_for(body=body)
+        if opened is not None and opened[1] == "home":
+            runner.spawn(publish_home(services=services, user=opened[0]))
+
+    app.event(HOME_OPENED)(on_home_opened)
 
     async def on_show_code(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
@@ -54,9 +79,43 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
         if click is not None:
             runner.spawn(retry_turn(intake=intake, click=click))
 
+    async def on_feedback(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        click = _click_of(body)
+        if click is not None:
+            runner.spawn(record_feedback(services=services, click=click))
+
+    async def on_edit_channel(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        action = view_action_for(body=body)
+        if action is not None:  # the trigger lives 3 s: open the modal now
+            await open_channel_settings(
+                services=services,
+                user=action.user,
+                trigger_id=action.trigger_id,
+                channel=action.value,
+            )
+
+    async def on_channel_settings(
+        ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+    ) -> None:
+        form = channel_settings_form_for(body=body)
+        if form is None:
+            await ack()
+            return
+        errors = await save_channel_settings(services=services, form=form)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        runner.spawn(publish_home(services=services, user=form.user))
+
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)
     app.action(RETRY_ACTION)(on_retry)
+    app.action(FEEDBACK_ACTION)(on_feedback)
+    app.action(EDIT_CHANNEL_ACTION)(on_edit_channel)
+    app.view(CHANNEL_SETTINGS_CALLBACK)(on_channel_settings)
 
 
 def _click_of(body: dict[str, Any]) -> Click | None:

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 # settings.event_subscriptions.bot_events, in manifest order.
 SUBSCRIBED_EVENTS: tuple[str, ...] = (
+    "app_home_opened",
     "app_mention",
     "message.channels",
     "message.groups",
@@ -24,6 +25,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
 # told apart by ``event.channel_type``.
 EVENT_TYPES_HANDLED: Mapping[str, str] = MappingProxyType(
     {
+        "app_home_opened": "app_home_opened",
         "app_mention": "app_mention",
         "message.channels": "message",
         "message.groups": "message",
@@ -44,12 +46,14 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "files:read": "files.info and downloading url_private_download",
         "files:write": "charts and result files via the external upload steps",
         "reactions:write": "the 'working on it' reaction",
+        "users:read": "users.info: a person's locale, for the App Home in their language",
     }
 )
 
 # The scope each subscription needs; Slack refuses a manifest whose events lack their scope.
-SCOPE_FOR_EVENT: Mapping[str, str] = MappingProxyType(
+SCOPE_FOR_EVENT: Mapping[str, str | None] = MappingProxyType(
     {
+        "app_home_opened": None,  # needs no scope, only the Home tab
         "app_mention": "app_mentions:read",
         "message.channels": "channels:history",
         "message.groups": "groups:history",

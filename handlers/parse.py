@@ -23,9 +23,10 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.home import ChannelSettingsForm
 from bot.slack.file_hosts import is_remote_file
 from bot.types import IncomingMessage, SlackFile, ThreadKey
 from handlers.manifest_facts import BOT_SCOPES, EVENT_TYPES_HANDLED, SUBSCRIBED_EVENTS
@@ -35,12 +36,18 @@ __all__ = [
     "EVENT_TYPES_HANDLED",
     "SUBSCRIBED_EVENTS",
     "ActionRequest",
+    "ViewAction",
     "channel_file_share_for",
+    "channel_settings_form_for",
+    "conversation_kind_for",
+    "enterprise_of",
     "file_mention_names",
+    "home_opened_for",
     "incoming_message_for",
     "readable_text",
     "slack_files_for",
     "unmentioned_reply_thread_for",
+    "view_action_for",
 ]
 
 _PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
@@ -147,12 +154,14 @@ def incoming_message_for(
         ts=ts,
         user=event["user"],
         text=question,
-        files=slack_files_for(event.get("files")),
+        files=slack_files_for(event.get("files"), user_team=_sender_team(event)),
         channel_type=channel_type,
         is_mention=event["type"] == "app_mention" or mentioned,
         event_id=_str_or_none(body.get("event_id")),
         named_files=file_mention_names(question[:NAME_SCAN_CHARS]),
         cut_short=cut,
+        user_team=_sender_team(event),
+        enterprise=enterprise_of(body),
     )
 
 
@@ -185,7 +194,7 @@ def channel_file_share_for(
         return None
     if _channel_type_of(event) not in ("channel", "group") or _thread_ts_of(event) != event["ts"]:
         return None
-    files = slack_files_for(event.get("files"))
+    files = slack_files_for(event.get("files"), user_team=_sender_team(event))
     if not files:
         return None
     key = ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=event["ts"])
@@ -206,15 +215,19 @@ def thread_file_share_for(
     thread_ts = _thread_ts_of(event)
     if thread_ts == event["ts"]:
         return None
-    files = slack_files_for(event.get("files"))
+    files = slack_files_for(event.get("files"), user_team=_sender_team(event))
     if not files:
         return None
     key = ThreadKey(team=_team_of(body, event), channel=event["channel"], thread_ts=thread_ts)
     return key, event["user"], files
 
 
-def slack_files_for(raw_files: Any) -> tuple[SlackFile, ...]:
-    """Our view of a message's ``files``; unreadable ones (deleted, over a limit) left out."""
+def slack_files_for(raw_files: Any, *, user_team: str | None = None) -> tuple[SlackFile, ...]:
+    """Our view of a message's ``files``; unreadable ones (deleted, over a limit) left out.
+
+    ``user_team`` (the sender's workspace) stands for a file's own ``user_team`` when the
+    file object lacks it (a Slack Connect stub has none).
+    """
     if not isinstance(raw_files, list):
         return ()
     files = []
@@ -223,7 +236,10 @@ def slack_files_for(raw_files: Any) -> tuple[SlackFile, ...]:
             continue
         if raw.get("mode") in _UNREADABLE_MODES or raw.get("file_access") in _UNREADABLE_ACCESS:
             continue
-        files.append(_slack_file(raw))
+        file = _slack_file(raw)
+        if file.user_team is None and user_team:
+            file = replace(file, user_team=user_team)
+        files.append(file)
     return tuple(files)
 
 
@@ -360,6 +376,71 @@ def action_for(*, body: Mapping[str, Any]) -> ActionRequest | None:
     )
 
 
+@dataclass(frozen=True)
+class ViewAction:
+    """A button click in a view (the App Home or a modal): no message, but a trigger to open
+    a modal with."""
+
+    action_id: str
+    value: str
+    user: str
+    trigger_id: str
+
+
+def view_action_for(*, body: Mapping[str, Any]) -> ViewAction | None:
+    """The first action of a ``block_actions`` payload from a view, or None."""
+    if body.get("type") != "block_actions" or _mapping(body.get("container")).get("type") != "view":
+        return None
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    user = _mapping(body.get("user")).get("id")
+    trigger = body.get("trigger_id")
+    action_id = actions[0].get("action_id")
+    if not (isinstance(user, str) and user and isinstance(trigger, str) and trigger and action_id):
+        return None
+    value = actions[0].get("value")
+    return ViewAction(
+        action_id=str(action_id),
+        value=value if isinstance(value, str) else "",
+        user=user,
+        trigger_id=trigger,
+    )
+
+
+def home_opened_for(*, body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(user, tab) of an ``app_home_opened`` event; tab is "home" or "messages"."""
+    event = _mapping(body.get("event"))
+    user, tab = event.get("user"), event.get("tab")
+    if event.get("type") != "app_home_opened" or not isinstance(user, str) or not user:
+        return None
+    return user, tab if isinstance(tab, str) else "messages"
+
+
+def channel_settings_form_for(*, body: Mapping[str, Any]) -> ChannelSettingsForm | None:
+    """The values of a submitted channel settings modal (``view_submission``), or None."""
+    view = _mapping(body.get("view"))
+    values = _mapping(_mapping(view.get("state")).get("values"))
+    user = _mapping(body.get("user")).get("id")
+    channel = _mapping(_mapping(values.get("channel")).get("channel")).get("selected_conversation")
+    if body.get("type") != "view_submission" or not isinstance(user, str) or not user:
+        return None
+    if not isinstance(channel, str) or not channel:
+        return None
+    enabled = _mapping(
+        _mapping(_mapping(values.get("enabled")).get("enabled")).get("selected_option")
+    )
+    model = _mapping(_mapping(values.get("model")).get("model")).get("value")
+    daily = _mapping(_mapping(values.get("daily_usd")).get("daily_usd")).get("value")
+    return ChannelSettingsForm(
+        user=user,
+        channel=channel,
+        enabled=str(enabled.get("value") or "default"),
+        model=model if isinstance(model, str) else "",
+        daily_usd=daily if isinstance(daily, str) else "",
+    )
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -393,6 +474,37 @@ def _team_of(body: Mapping[str, Any], event: Mapping[str, Any]) -> str:
             return team
     team = body.get("team_id") or event.get("team")
     return team if isinstance(team, str) else ""
+
+
+def _sender_team(event: Mapping[str, Any]) -> str | None:
+    """The workspace of the person who sent the message, where Slack names it: the event's
+    ``user_team`` (Slack Connect channels), else its files' ``user_team``. Not ``team``: a
+    file_share message lacks it while its app_mention twin has it, and both must read the
+    same."""
+    team = event.get("user_team")
+    if isinstance(team, str) and team:
+        return team
+    for raw in event.get("files") or ():
+        if isinstance(raw, Mapping) and isinstance(raw.get("user_team"), str) and raw["user_team"]:
+            return str(raw["user_team"])
+    return None
+
+
+def enterprise_of(body: Mapping[str, Any]) -> str | None:
+    """The Enterprise Grid org of the installation this payload was delivered to, if any."""
+    authorizations = body.get("authorizations")
+    if isinstance(authorizations, list) and authorizations:
+        enterprise = _mapping(authorizations[0]).get("enterprise_id")
+        if isinstance(enterprise, str) and enterprise:
+            return enterprise
+    enterprise = body.get("enterprise_id")
+    return enterprise if isinstance(enterprise, str) and enterprise else None
+
+
+def conversation_kind_for(body: Mapping[str, Any]) -> str:
+    """``channel``, ``group``, ``im`` or ``mpim`` for the event's conversation."""
+    event = body.get("event")
+    return _channel_type_of(event) if isinstance(event, Mapping) else "channel"
 
 
 def _channel_type_of(event: Mapping[str, Any]) -> str:
@@ -473,6 +585,7 @@ def _slack_file(raw: Mapping[str, Any]) -> SlackFile:
         user=_str_or_none(raw.get("user")),
         created=float(created) if isinstance(created, int | float) and created > 0 else None,
         is_remote=remote,
+        user_team=_str_or_none(raw.get("user_team")),
     )
 
 

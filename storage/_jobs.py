@@ -107,7 +107,16 @@ _SAVE_THREAD_SQL = _upsert_sql(
 
 def save_thread(db: Database, record: ThreadRecord, *, now: float) -> None:
     record = replace(record, created_at=record.created_at or now, updated_at=now)
-    db.execute(_SAVE_THREAD_SQL, thread_to_row(record))
+    with db.atomic():
+        before = _one(db, "SELECT container_id FROM threads WHERE key = ?", [record.key])
+        db.execute(_SAVE_THREAD_SQL, thread_to_row(record))
+        # A new container's time starts now: the start of its estimated sandbox time.
+        if record.container_id and (
+            before is None or before["container_id"] != record.container_id
+        ):
+            db.execute(
+                "UPDATE threads SET container_created_at = ? WHERE key = ?", [now, record.key]
+            )
 
 
 def mark_thread_answered(db: Database, key: str, *, now: float) -> None:

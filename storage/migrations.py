@@ -202,3 +202,54 @@ def m005_local_history(db: Database) -> None:
         not_null=["conversation_id", "turn_id", "messages", "created_at"],
     )
     db.table("local_history").create_index(["conversation_id", "created_at"])
+
+
+@migrations()
+def m006_governance(db: Database) -> None:
+    # Usage in full and what it cost, per turn: cached input and reasoning tokens (already
+    # inside input and output), the model, the token cost in US dollars (NULL: the model's
+    # price was unknown, never a made-up zero), and the estimated sandbox time. ``channel``
+    # is copied out of ``thread_key`` so that budgets and reports by channel use an index.
+    turns = db.table("turns")
+    turns.add_column("channel", str, not_null_default="")
+    turns.add_column("cached_input_tokens", int, not_null_default=0)
+    turns.add_column("reasoning_tokens", int, not_null_default=0)
+    turns.add_column("model", str)
+    turns.add_column("cost_usd", float)
+    turns.add_column("container_id", str)
+    turns.add_column("container_minutes", float)
+    turns.add_column("container_usd", float)
+    db.execute(
+        "UPDATE turns SET channel = substr(thread_key, instr(thread_key, ':') + 1, "
+        "instr(substr(thread_key, instr(thread_key, ':') + 1), ':') - 1)"
+    )
+    # Turns stored before this had no price: zero tokens cost zero, others stay unknown.
+    db.execute("UPDATE turns SET cost_usd = 0 WHERE input_tokens = 0 AND output_tokens = 0")
+    turns.create_index(["user", "created_at"])
+    turns.create_index(["channel", "created_at"])
+    turns.create_index(["created_at"])
+    # When the thread's current container was created: the start of its estimated time.
+    db.table("threads").add_column("container_created_at", float)
+    # Who shared a file (their workspace): files of people from other organisations are not
+    # used while INSIGHTBOT_EXTERNAL_USERS is deny.
+    db.table("files").add_column("shared_by_team", str)
+    db.table("channel_files").add_column("shared_by_team", str)
+    # Per-channel settings admins change without a restart (NULL: the global default).
+    db.table("channel_settings").create(
+        {
+            "channel": str,
+            "enabled": int,
+            "model": str,
+            "daily_usd": float,
+            "updated_by": str,
+            "updated_at": float,
+        },
+        pk="channel",
+        not_null=["channel", "updated_at"],
+    )
+    # One feedback click per person per turn (a second click replaces the first).
+    db.table("feedback").create(
+        {"turn_id": str, "user": str, "value": str, "created_at": float},
+        pk=("turn_id", "user"),
+        not_null=["turn_id", "user", "value", "created_at"],
+    )

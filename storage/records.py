@@ -11,7 +11,7 @@ RUNNING = "running"  # the engine run is (or may be) in progress
 DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
-REFUSED = "refused"  # never run: over a fair-use limit, or the question was too long
+REFUSED = "refused"  # never run: access, budgets, fair-use limits, or too long a question
 FINISHED_STATUSES = frozenset({DONE, FAILED, CANCELLED, REFUSED})
 
 
@@ -54,6 +54,7 @@ class FileRecord:
     upload_name: str | None = None
     created_at: float = 0.0
     is_remote: bool = False  # a link to a file stored outside Slack: never downloaded
+    shared_by_team: str | None = None  # the sharer's workspace (Slack Connect: another org's)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class ChannelFileRecord:
     shared_ts: str  # ts of the top-level message
     expires_at: float
     is_remote: bool = False  # a link to a file stored outside Slack: never downloaded
+    shared_by_team: str | None = None  # the sharer's workspace (Slack Connect: another org's)
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,56 @@ class TurnRecord:
     # The engine was asked to create the run: one may exist even while no response id is stored.
     run_requested: bool = False
     answer_parts: tuple[int, ...] = ()  # continuation messages of the answer already posted
+    channel: str = ""  # the thread's channel (a copy of thread_key's, for reports and budgets)
+    # Usage beyond input_tokens/output_tokens: cached input is part of input, reasoning part
+    # of output. cost_usd is the tokens' price; None when the model's price is unknown.
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    model: str | None = None
+    cost_usd: float | None = 0.0
+    container_id: str | None = None  # the sandbox the run used
+    container_minutes: float | None = None  # an estimate (see bot/governance/pricing.py)
+    container_usd: float | None = None  # an estimate, from container_minutes
+
+    @property
+    def total_usd(self) -> float | None:
+        """Tokens and estimated sandbox time together; None when the tokens' price is unknown."""
+        if self.cost_usd is None:
+            return None
+        return self.cost_usd + (self.container_usd or 0.0)
+
+
+@dataclass(frozen=True)
+class ChannelSetting:
+    """What admins set for one channel; None means "as the global settings say"."""
+
+    channel: str
+    enabled: bool | None = None  # False switches the bot off there (never on outside the lists)
+    model: str | None = None
+    daily_usd: float | None = None
+    updated_by: str | None = None
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """Turns grouped by one key (a user, a channel, a day or a model) over a period.
+
+    ``cost_usd`` adds up tokens and estimated sandbox time of the turns whose price is known;
+    ``unknown_cost_turns`` counts those whose price was unknown (never counted as zero).
+    """
+
+    key: str
+    turns: int = 0
+    answered: int = 0
+    failed: int = 0
+    refused: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    container_usd: float = 0.0  # estimated, and part of cost_usd
+    unknown_cost_turns: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from storage import _jobs, _maintenance, local_history
 from storage._db import NORMAL, URGENT, DbWorker, StorageError
 from storage._rows import TURN_COLUMNS, TURN_LIST_COLUMNS
+from storage.governance import GovernanceQueries
 from storage.records import (
     CANCELLED,
     DONE,
@@ -51,7 +52,7 @@ async def open_store(path: Path | str) -> Store:
     return Store(worker)
 
 
-class Store:
+class Store(GovernanceQueries):
     """Async access to the database; build it with ``open_store`` and ``close()`` it."""
 
     def __init__(self, worker: DbWorker) -> None:

@@ -12,7 +12,8 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ SAMPLE_ARGUMENTS: dict[tuple[str, str], object] = {
     ("binary_not_text", "looks_like"): "pdf",
     ("file_corrupt", "kind"): "parquet",
     ("run_failed", "code"): FailureCode.RESPONSE_FAILED,
+    ("budget_name", "budget"): "user_daily",
+    ("budget_used_up", "budget"): "monthly",
 }
 
 
@@ -58,8 +61,10 @@ def _sample(hint: Any) -> object:
         return _sample(next(a for a in args if a is not type(None)))
     if origin is tuple:
         return tuple(_sample(a) for a in args)
-    if origin in (list, Sequence) or hint is Sequence:
+    if origin in (list, Sequence, Collection, set, frozenset) or hint in (Sequence, Collection):
         return [_sample(args[0] if args else str)]
+    if hint is datetime:
+        return datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     if isinstance(hint, type) and issubclass(hint, FailureCode):
         return next(iter(FailureCode))
     samples: dict[object, object] = {str: "sample.csv", int: 3, float: 120.0, bool: True}

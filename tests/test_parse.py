@@ -519,6 +519,7 @@ def test_file_fields_are_translated() -> None:
         needs_info=False,
         user=ALICE,
         created=1714999990.0,
+        user_team=TEAM,  # the sharer's workspace, for telling external people apart
     )
 
 
@@ -723,7 +724,8 @@ def test_manifest_subscribes_to_what_the_code_handles() -> None:
     assert set(EVENT_TYPES_HANDLED) == set(events)
     assert "file_shared" not in events
     assert scopes == set(BOT_SCOPES)
-    assert {SCOPE_FOR_EVENT[e] for e in events} <= scopes
+    assert {SCOPE_FOR_EVENT[e] for e in events} - {None} <= scopes
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"] == {"is_enabled": True}
     assert "request_url" not in manifest["settings"]["event_subscriptions"]

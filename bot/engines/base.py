@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from bot.types import EngineEvent, LocalFile, PastTurn, Session, UploadedFile
+from bot.types import EngineEvent, LocalFile, PastTurn, RunOptions, Session, UploadedFile
 
 
 class Engine(Protocol):
@@ -46,8 +46,12 @@ class Engine(Protocol):
         history: Sequence[PastTurn],
         turn_id: str,
         out_dir: Path,
+        options: RunOptions | None = None,
     ) -> AsyncIterator[EngineEvent]:
         """Start a response for ``question`` and yield its events until Finished or Failed.
+
+        ``options`` may name another model (the OpenAI engine uses it; the local engine has
+        one model) and say whom to attribute the run to (a hashed asker, team and channel).
 
         ``history`` seeds a replacement conversation if the stored one refuses to continue
         (then a ConversationReplaced event is yielded). Errors become a final Failed event.

@@ -65,6 +65,7 @@ def file_record_for(
         shared_ts=shared_ts,
         created_at=time.time(),
         is_remote=file.is_remote,
+        shared_by_team=file.user_team,
     )
 
 
@@ -85,6 +86,7 @@ def channel_file_record_for(
         shared_ts=thread.thread_ts,
         expires_at=expires_at,
         is_remote=file.is_remote,
+        shared_by_team=file.user_team,
     )
 
 
@@ -98,4 +100,5 @@ def slack_file_of(record: FileRecord | ChannelFileRecord) -> SlackFile:
         filetype=record.filetype,
         url_private_download=record.url_private_download,
         is_remote=record.is_remote,
+        user_team=record.shared_by_team,
     )

@@ -8,10 +8,12 @@ from typing import Any
 from bot.slack.render import MAX_BLOCKS, SlackMessage
 
 __all__ = [
+    "FEEDBACK_ACTION",
     "RETRY_ACTION",
     "SHOW_CODE_ACTION",
     "STOP_ACTION",
     "button_block",
+    "feedback_block",
     "section_block",
     "with_button",
 ]
@@ -19,6 +21,8 @@ __all__ = [
 SHOW_CODE_ACTION = "show_code"
 RETRY_ACTION = "retry_turn"
 STOP_ACTION = "stop_turn"
+FEEDBACK_ACTION = "answer_feedback"
+POSITIVE, NEGATIVE = "up", "down"
 SECTION_TEXT_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 
 
@@ -35,6 +39,32 @@ def button_block(
     if style:
         button["style"] = style
     return {"type": "actions", "block_id": f"{action_id}:{value}"[:255], "elements": [button]}
+
+
+def feedback_block(*, turn_id: str, labels: tuple[str, str]) -> dict[str, Any]:
+    """Slack's 👍/👎 feedback buttons (a context_actions block) for one turn's answer; each
+    button's value is ``up:<turn id>`` or ``down:<turn id>``. ``labels`` are read out by
+    screen readers (positive, negative)."""
+
+    def button(emoji: str, value: str, label: str) -> dict[str, Any]:
+        return {
+            "text": {"type": "plain_text", "text": emoji},
+            "value": f"{value}:{turn_id}",
+            "accessibility_label": label[:75],
+        }
+
+    return {
+        "type": "context_actions",
+        "block_id": f"{FEEDBACK_ACTION}:{turn_id}"[:255],
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK_ACTION,
+                "positive_button": button("👍", POSITIVE, labels[0]),
+                "negative_button": button("👎", NEGATIVE, labels[1]),
+            }
+        ],
+    }
 
 
 def section_block(text: str) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def translate_file(raw: Mapping[str, Any]) -> SlackFile:
         user=str(raw["user"]) if raw.get("user") else None,
         created=float(created) if isinstance(created, int | float) and created else None,
         is_remote=remote,
+        user_team=str(raw["user_team"]) if raw.get("user_team") else None,
     )
 
 
@@ -360,6 +361,35 @@ class SlackGateway:
             proxy=self._client.proxy,
         )
         return str(resp["file_id"])
+
+    # ------------------------------------------------------------ views (App Home, modals)
+
+    async def publish_view(self, *, user: str, view: Mapping[str, Any]) -> None:
+        """Show ``view`` (type ``home``) as ``user``'s Home tab of the app (views.publish)."""
+        with slack_errors("views.publish"):
+            await self._client.views_publish(user_id=user, view=_view_for_slack(view))
+
+    async def open_view(self, *, trigger_id: str, view: Mapping[str, Any]) -> None:
+        """Open a modal in answer to a click (views.open; the trigger lives 3 seconds)."""
+        with slack_errors("views.open"):
+            await self._client.views_open(trigger_id=trigger_id, view=_view_for_slack(view))
+
+    async def user_locale(self, user: str) -> str | None:
+        """The person's Slack locale (``ko-KR``, ``en-US``, …; users.info), or None when
+        Slack does not say (or the users:read scope is missing). Never raises."""
+        try:
+            with slack_errors("users.info"):
+                resp = await self._client.users_info(user=user, include_locale=True)
+        except SlackProblem as problem:
+            log.info("no locale for %s: %s", user, problem.detail)
+            return None
+        locale = (resp.get("user") or {}).get("locale")
+        return locale if isinstance(locale, str) and locale else None
+
+
+def _view_for_slack(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A view with its blocks neutralised like a message's (titles are the bot's own)."""
+    return {**view, "blocks": blocks_for_slack(view.get("blocks") or ())}
 
 
 def _shown_as_typed(file: OutgoingFile) -> OutgoingFile:

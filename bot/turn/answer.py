@@ -30,6 +30,7 @@ from bot.slack.blocks import (
     SHOW_CODE_ACTION,
     STOP_ACTION,
     button_block,
+    feedback_block,
     section_block,
     with_button,
 )
@@ -76,6 +77,8 @@ async def post_final_answer(
         label = messages.show_code_label(lang)
         button = button_block(action_id=SHOW_CODE_ACTION, text=label, value=ledger.turn_id)
         parts = with_button(parts, button)
+    labels = messages.feedback_labels(lang)
+    parts = with_button(parts, feedback_block(turn_id=ledger.turn_id, labels=labels))
     stored = await services.store.get_turn(ledger.turn_id)
     done = set(stored.answer_parts) if stored is not None else set()
     timestamps = await stream.finish(final_messages=parts[:1])

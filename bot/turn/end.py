@@ -79,11 +79,15 @@ async def _post_answer(state: TurnState, outcome: AnswerOutcome) -> None:
     if outcome.withheld:
         withheld = [(w.name, w.reason, w.size, w.limit) for w in outcome.withheld]
         await say(state, messages.generated_files_withheld(lang, withheld), quiet=True)
+    cost = await services.governance.turn_cost(
+        turn=turn, usage=finished.usage, model=finished.model
+    )
     await state.ledger.answered(
         answer_ts=answer_ts,
         text=finished.text,
         code=finished.code or outcome.code,
         usage=finished.usage,
+        cost=cost,
     )
 
 

@@ -32,6 +32,7 @@ from bot.files import (
     slack_file_of,
     uploaded_from_record,
 )
+from bot.governance import AccessPolicy, usable_shares
 from bot.services import Services
 from bot.slack.download import download_file, refuse_remote
 from bot.turn.decisions import choose_channel_files
@@ -87,6 +88,11 @@ async def collect_turn_files(
                 )
             )
             collected.records = await store.thread_files(thread_key)
+    # Files of people from another organisation are never used while they are denied.
+    policy = AccessPolicy.of(services.settings)
+    collected.records = usable_shares(
+        collected.records, policy=policy, home_teams=message.home_teams
+    )
     return collected
 
 

@@ -19,7 +19,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 
-from bot.types import FailureCode, IncomingMessage, Usage
+from bot.types import FailureCode, IncomingMessage, TurnCost, Usage
 from storage import Store
 from storage.records import (
     CANCELLED,
@@ -105,9 +105,17 @@ class TurnLedger:
     # ------------------------------------------------------------ the end
 
     async def answered(
-        self, *, answer_ts: str | None, text: str, code: Sequence[str], usage: Usage
+        self,
+        *,
+        answer_ts: str | None,
+        text: str,
+        code: Sequence[str],
+        usage: Usage,
+        cost: TurnCost | None = None,
     ) -> None:
-        """The answer and its files are posted."""
+        """The answer and its files are posted; its usage in full and what it cost (an
+        unknown price stays unknown; without ``cost`` nothing was priced)."""
+        cost = cost or TurnCost(token_usd=None)
         await self._store.update_turn(
             self.turn_id,
             status=DONE,
@@ -116,6 +124,13 @@ class TurnLedger:
             code=tuple(code),
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            model=cost.model,
+            cost_usd=cost.token_usd,
+            container_id=cost.container_id,
+            container_minutes=cost.container_minutes,
+            container_usd=cost.container_usd,
             finished_at=time.time(),
         )
         await self._store.mark_thread_answered(self.thread_key)
@@ -139,6 +154,12 @@ class TurnLedger:
         )
         await self._store.mark_thread_answered(self.thread_key)
 
+    async def refused(self, code: FailureCode) -> None:
+        """Admission refused a stored attempt (a retry): it never runs, and shows in reports."""
+        await self._store.update_turn(
+            self.turn_id, status=REFUSED, error=code.value, finished_at=time.time()
+        )
+
     async def code_posted(self, ts: str) -> None:
         """Its code is shown in the thread (message ``ts``); later clicks point there."""
         await self._store.update_turn(self.turn_id, code_posted_ts=ts)
@@ -161,6 +182,7 @@ def received_turn(
         message_json=message_json,
         created_at=now,
         updated_at=now,
+        channel=message.thread.channel,
     )
 
 
@@ -196,6 +218,13 @@ def retry_attempt(turn: TurnRecord, *, turn_id: str, now: float) -> TurnRecord:
         answer_text="",
         input_tokens=0,
         output_tokens=0,
+        cached_input_tokens=0,
+        reasoning_tokens=0,
+        model=None,
+        cost_usd=0.0,
+        container_id=None,
+        container_minutes=None,
+        container_usd=None,
         error=None,
         created_at=now,
         updated_at=now,

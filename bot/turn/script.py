@@ -168,6 +168,7 @@ async def _answer(state: TurnState) -> None:
         await say(state, "\n\n".join(notices))
     question = message.text.strip() or messages.empty_question(lang)
     history = await thread_history(store=services.store, thread_key=thread.as_str(), before=turn.id)
+    options = await services.governance.run_options(message)  # the channel's model, if any
     stream = await _open_answer(state)
     await ledger.run_requested(answer_ts=stream.ts)
     async with _scratch_dir(services.workdir) as out_dir:
@@ -178,6 +179,7 @@ async def _answer(state: TurnState) -> None:
             history=history,
             turn_id=turn.id,
             out_dir=out_dir,
+            options=options,
         )
         outcome = await follow_run(
             services=services,

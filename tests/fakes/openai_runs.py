@@ -360,12 +360,15 @@ async def end_run(
     error: ModelFailure | None = None,
 ) -> None:
     input_tokens = 200 + 40 * run.history_length + _tokens(json.dumps(run.request.get("input")))
-    output_tokens = _tokens(result.text + (result.code or ""))
+    output_tokens = _tokens(result.text + (result.code or "")) + fake.reasoning_tokens
     run.usage = {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "input_tokens_details": {
+            "cached_tokens": min(fake.cached_tokens, input_tokens),
+            "cache_write_tokens": 0,
+        },
         "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": fake.reasoning_tokens},
         "total_tokens": input_tokens + output_tokens,
     }
     run.status = status

@@ -213,6 +213,9 @@ class FakeOpenAI:
     # Some OpenAI-compatible proxies quote the whole presented key in their 401 message.
     echo_key_in_errors: bool = False
     refuse_container_uploads: bool = False
+    # Usage details a finished response reports (cached part of input, reasoning of output).
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
     model_calls: list[ModelContext] = field(default_factory=list)
     emitted: list[Json] = field(default_factory=list)

@@ -64,15 +64,18 @@ def parse_blocks(raw: Any) -> list[dict[str, Any]]:
 
 
 def check_blocks(
-    blocks: list[dict[str, Any]], *, refused_types: frozenset[str] = frozenset()
+    blocks: list[dict[str, Any]],
+    *,
+    refused_types: frozenset[str] = frozenset(),
+    limit: int = MAX_BLOCKS,
 ) -> None:
-    """Raise BlocksRejected for blocks Slack would refuse.
+    """Raise BlocksRejected for blocks Slack would refuse (``limit``: 100 in views).
 
     ``refused_types`` are block types this workspace does not take (as Slack answers a
     block type it does not know).
     """
-    if len(blocks) > MAX_BLOCKS:
-        raise _invalid(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    if len(blocks) > limit:
+        raise _invalid(f"no more than {limit} items allowed [json-pointer:/blocks]")
     tables = 0
     markdown_total = 0
     for i, block in enumerate(blocks):
@@ -95,6 +98,8 @@ def check_blocks(
             _check_data_table(block, where)
         elif kind == "data_visualization":
             _check_chart(block, where)
+        elif kind == "context_actions":
+            _check_context_actions(block, where)
     if tables > 1:
         raise _invalid("only one table block is allowed per message [json-pointer:/blocks]")
     if markdown_total > MAX_MARKDOWN_TOTAL:
@@ -120,6 +125,31 @@ def _check_section(block: dict[str, Any], where: str) -> None:
         raise _invalid(f"no more than {MAX_FIELDS} items allowed [json-pointer:{where}/fields]")
     for j, item in enumerate(fields):
         _check_length(_text_of(item), MAX_FIELD_TEXT, f"{where}/fields/{j}/text")
+
+
+def _check_context_actions(block: dict[str, Any], where: str) -> None:
+    """A context_actions block: 1 to 5 feedback_buttons or icon_button elements; feedback
+    buttons need both buttons, each with plain_text (75 characters) and a value."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        raise _invalid(f"missing required field: elements [json-pointer:{where}]")
+    if len(elements) > 5:
+        raise _invalid(f"no more than 5 items allowed [json-pointer:{where}/elements]")
+    for j, element in enumerate(elements):
+        at = f"{where}/elements/{j}"
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind not in ("feedback_buttons", "icon_button"):
+            raise _invalid(f"must be one of feedback_buttons, icon_button [json-pointer:{at}]")
+        if kind != "feedback_buttons":
+            continue
+        for side in ("positive_button", "negative_button"):
+            button = element.get(side)
+            if not isinstance(button, dict) or not isinstance(button.get("value"), str):
+                raise _invalid(f"missing required field: {side} [json-pointer:{at}]")
+            text = button.get("text")
+            if not isinstance(text, dict) or text.get("type") != "plain_text":
+                raise _invalid(f"must be a plain_text object [json-pointer:{at}/{side}/text]")
+            _check_length(_text_of(text), 75, f"{at}/{side}/text/text")
 
 
 def _check_table(block: dict[str, Any], where: str) -> None:
@@ -243,6 +273,13 @@ def _block_text(block: dict[str, Any]) -> str:
         return _image_text(block)
     if kind == "actions":
         return " ".join(f"[{_text_of(e.get('text'))}]" for e in block.get("elements") or [])
+    if kind == "context_actions":
+        return " ".join(
+            f"[{_text_of(e.get('positive_button', {}).get('text'))}]"
+            f"[{_text_of(e.get('negative_button', {}).get('text'))}]"
+            for e in block.get("elements") or []
+            if e.get("type") == "feedback_buttons"
+        )
     if kind == "divider":
         return "---"
     return ""

@@ -25,6 +25,7 @@ from tests.fakes.slack_state import (
 )
 
 MAX_MARKDOWN_TEXT = 12_000
+MAX_VIEW_BLOCKS = 100
 TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
 HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
 
@@ -50,6 +51,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "conversations.history": ("m_conversations_history", None),
     "users.info": ("m_users_info", "users:read"),
     "views.open": ("m_views_open", None),
+    "views.publish": ("m_views_publish", None),
 }
 
 
@@ -420,7 +422,10 @@ class WebMethods(FileMethods):
             self.add_user(user_id, name="insightbot", real_name="insightbot", is_bot=True)
         if user_id not in self.users:
             raise ApiError("user_not_found")
-        return {"user": self.users[user_id]}
+        user = dict(self.users[user_id])
+        if str(args.get("include_locale", "")).lower() not in ("1", "true"):
+            user.pop("locale", None)  # only given when asked for
+        return {"user": user}
 
     def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         view = _json_arg(args.get("view"))
@@ -437,6 +442,36 @@ class WebMethods(FileMethods):
         }
         self.views.append(opened)
         return {"view": opened}
+
+    def m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Publish a Home tab (docs.slack.dev/reference/methods/views.publish)."""
+        view = _json_arg(args.get("view"))
+        user_id = str(args.get("user_id") or "")
+        if not user_id or not isinstance(view, dict):
+            raise invalid_arguments("missing required field: user_id or view")
+        if view.get("type") != "home":
+            raise ApiError("invalid_arguments")
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list) or len(blocks) > MAX_VIEW_BLOCKS:
+            raise invalid_arguments("no more than 100 items allowed [json-pointer:/view/blocks]")
+        try:
+            check_blocks(blocks, limit=MAX_VIEW_BLOCKS)
+        except BlocksRejected as e:
+            raise blocks_error(e) from e
+        published = {
+            "id": f"V{uuid.uuid4().hex[:10].upper()}",
+            "team_id": self.team_id,
+            "type": "home",
+            "blocks": blocks,
+            "private_metadata": "",
+            "callback_id": "",
+            "state": {"values": {}},
+            "hash": uuid.uuid4().hex[:16],
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+        }
+        self.home_views[user_id] = published
+        return {"view": published}
 
 
 def _json_arg(value: Any) -> Any:

@@ -311,3 +311,102 @@ def app_home_opened(*, user: str, channel: str, tab: str = "messages") -> dict[s
     if tab == "home":
         event["view"] = {"id": "V0FAKE", "team_id": TEAM_ID, "type": "home", "blocks": []}
     return event
+
+
+def feedback_click(
+    *,
+    value: str,
+    user: str,
+    channel: str,
+    message_ts: str,
+    thread_ts: str | None = None,
+    action_id: str = "answer_feedback",
+    block_id: str = "feedback",
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A ``block_actions`` payload for a click on a feedback_buttons element (👍 or 👎): the
+    action is of type ``feedback_buttons`` and carries the clicked button's value and text."""
+    payload = block_actions(
+        action_id=action_id,
+        value=value,
+        user=user,
+        channel=channel,
+        message_ts=message_ts,
+        thread_ts=thread_ts,
+        block_id=block_id,
+        team_id=team_id,
+    )
+    emoji = "👎" if value.startswith("down") else "👍"
+    payload["actions"] = [
+        {
+            "type": "feedback_buttons",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "text": {"type": "plain_text", "text": emoji, "emoji": True},
+            "action_ts": new_ts(),
+        }
+    ]
+    return payload
+
+
+def view_block_actions(
+    *, action_id: str, value: str, user: str, view_id: str = "V0HOME", team_id: str = TEAM_ID
+) -> dict[str, Any]:
+    """A ``block_actions`` payload for a button in a view (the App Home): its container is the
+    view, there is no channel or message, and ``trigger_id`` may open a modal."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "user", "name": "user", "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "fake-verification-token",
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}.fake",
+        "team": {"id": team_id, "domain": "fake-workspace"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {"id": view_id, "team_id": team_id, "type": "home", "blocks": []},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": f"{action_id}:block",
+                "text": {"type": "plain_text", "text": "Button", "emoji": True},
+                "value": value,
+                "type": "button",
+                "action_ts": new_ts(),
+            }
+        ],
+    }
+
+
+def view_submission(
+    *,
+    user: str,
+    callback_id: str,
+    values: dict[str, dict[str, dict[str, Any]]],
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A ``view_submission`` payload: ``values`` is ``view.state.values`` (block id → action
+    id → the element's state, e.g. ``{"type": "plain_text_input", "value": "…"}``)."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "fake-workspace"},
+        "user": {"id": user, "username": "user", "name": "user", "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "fake-verification-token",
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}.fake",
+        "view": {
+            "id": "V0MODAL",
+            "team_id": team_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": "",
+            "state": {"values": values},
+            "hash": uuid.uuid4().hex[:16],
+            "app_id": APP_ID,
+            "bot_id": "BBOT",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }

@@ -109,6 +109,7 @@ class FileRecord:
     external_type: str = ""
     external_download: bool = False  # also give url_private_download (on the external host)
     url_base: str | None = None  # serve url_private* from another host than the fake's own
+    user_team: str | None = None  # the sharer's workspace when not ours (Slack Connect)
 
     @property
     def content(self) -> bytes:

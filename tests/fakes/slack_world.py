@@ -83,6 +83,7 @@ class SlackWorld:
         self.downloads: list[DownloadRecord] = []
         self.ephemeral_messages: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> their published Home tab
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, FileRecord] = {}
         self._messages: dict[str, list[StoredMessage]] = {}
@@ -107,6 +108,7 @@ class SlackWorld:
         connect_stub: bool = False,
         title: str | None = None,
         url_base: str | None = None,
+        user_team: str | None = None,
     ) -> dict[str, Any]:
         """Host a file a user shared; return its file object as events carry it.
 
@@ -114,6 +116,7 @@ class SlackWorld:
         declared size. With ``connect_stub`` the returned object is the Slack Connect stub
         (``file_access: check_file_info``, no URLs); files.info still gives the full object.
         ``url_base`` puts its ``url_private*`` on another server (a hostile file object).
+        ``user_team`` is the sharer's workspace when it is another organisation's.
         """
         if (content is None) == (path is None):
             raise ValueError("give exactly one of content or path")
@@ -134,6 +137,7 @@ class SlackWorld:
             uploaded=True,
             completed=True,
             url_base=url_base,
+            user_team=user_team,
         )
         record.size = size if size is not None else record.real_size
         self.files[record.id] = record
@@ -190,6 +194,7 @@ class SlackWorld:
         tz: str = "Asia/Seoul",
         tz_offset: int = 32400,
         is_bot: bool = False,
+        locale: str = "en-US",
     ) -> dict[str, Any]:
         """Register a user for users.info; returns the user object."""
         user = {
@@ -207,6 +212,7 @@ class SlackWorld:
             "is_bot": is_bot,
             "is_app_user": False,
             "updated": int(time.time()),
+            "locale": locale,  # users.info gives it only with include_locale
         }
         self.users[user_id] = user
         return user
@@ -426,7 +432,7 @@ class SlackWorld:
             "filetype": record.filetype,
             "pretty_type": PRETTY_TYPES.get(record.filetype, record.filetype.upper()),
             "user": record.user,
-            "user_team": self.team_id,
+            "user_team": record.user_team or self.team_id,
             "editable": False,
             "size": record.size,
             "mode": "hosted",

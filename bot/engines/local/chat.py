@@ -104,6 +104,12 @@ async def stream_chat(
         raise engine_error_from(err) from err
 
 
+def _detail(usage: Any, details: str, name: str) -> int:
+    # Servers that report no details (most local ones) leave these out or null.
+    value = getattr(getattr(usage, details, None), name, None)
+    return value if isinstance(value, int) else 0
+
+
 def _pieces_of(chunk: Any) -> list[ChatPiece]:
     pieces: list[ChatPiece] = []
     if chunk.usage is not None:
@@ -113,6 +119,12 @@ def _pieces_of(chunk: Any) -> list[ChatPiece]:
                     input_tokens=chunk.usage.prompt_tokens or 0,
                     output_tokens=chunk.usage.completion_tokens or 0,
                     total_tokens=chunk.usage.total_tokens or 0,
+                    cached_input_tokens=_detail(
+                        chunk.usage, "prompt_tokens_details", "cached_tokens"
+                    ),
+                    reasoning_tokens=_detail(
+                        chunk.usage, "completion_tokens_details", "reasoning_tokens"
+                    ),
                 )
             )
         )

@@ -34,6 +34,7 @@ from bot.types import (
     FailureCode,
     LocalFile,
     PastTurn,
+    RunOptions,
     Session,
     UploadedFile,
 )
@@ -118,8 +119,12 @@ class LocalEngine:
         history: Sequence[PastTurn],
         turn_id: str,
         out_dir: Path,
+        options: RunOptions | None = None,
     ) -> AsyncIterator[EngineEvent]:
-        """Start the run in a task of its own and follow its events (see bot/engines/local/run.py)."""
+        """Start the run in a task of its own and follow its events (see bot/engines/local/run.py).
+
+        ``options`` are not used: the model server serves INSIGHTBOT_LOCAL_MODEL, and no one
+        else's dashboard attributes the run."""
         return self._started(
             session=session,
             question=question,

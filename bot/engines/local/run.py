@@ -271,11 +271,7 @@ class LocalRun:
                     ):
                         self._emit(CodeStarted(item_id=calls.by_index[piece.index].call_id))
                 case ChatUsage(usage=usage):
-                    self._usage = Usage(
-                        input_tokens=self._usage.input_tokens + usage.input_tokens,
-                        output_tokens=self._usage.output_tokens + usage.output_tokens,
-                        total_tokens=self._usage.total_tokens + usage.total_tokens,
-                    )
+                    self._usage = self._usage + usage
                 case ChatFinish():
                     pass
         return _StepResult(text="".join(text), calls=calls.calls())

@@ -25,7 +25,7 @@ from bot.engines.openai.sandbox import prepare_sandbox
 from bot.engines.openai.uploads import upload_path
 from bot.errors import ConfigError
 from bot.files import upload_form_for
-from bot.types import EngineEvent, LocalFile, PastTurn, Session, UploadedFile
+from bot.types import EngineEvent, LocalFile, PastTurn, RunOptions, Session, UploadedFile
 
 __all__ = ["OpenAIEngine", "Timing", "build_engine"]
 
@@ -134,6 +134,7 @@ class OpenAIEngine:
         history: Sequence[PastTurn],
         turn_id: str,
         out_dir: Path,
+        options: RunOptions | None = None,
     ) -> AsyncIterator[EngineEvent]:
         """Start a response and yield its events; the first is RunStarted (or
         ConversationReplaced, then RunStarted), the last Finished or Failed. Files the code
@@ -146,6 +147,7 @@ class OpenAIEngine:
             history=history,
             turn_id=turn_id,
             out_dir=out_dir,
+            options=options or RunOptions(),
         )
         return turn.events()
 

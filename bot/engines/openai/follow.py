@@ -219,7 +219,7 @@ async def _finish(
         yield replace(artifact, sequence=cursor)
     delivered = {a.name: a.name for a in artifacts if isinstance(a, Artifact)}
     text = rewrite_sandbox_links(raw, delivered)
-    yield Finished(text, usage_of(final), code_of(final), translator.sequence)
+    yield Finished(text, usage_of(final), code_of(final), translator.sequence, model=final.model)
 
 
 async def resume_events(

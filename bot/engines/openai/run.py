@@ -45,6 +45,7 @@ from bot.types import (
     EngineEvent,
     Failed,
     PastTurn,
+    RunOptions,
     Session,
     UploadedFile,
 )
@@ -84,8 +85,10 @@ class TurnRun:
         history: Sequence[PastTurn],
         turn_id: str,
         out_dir: Path,
+        options: RunOptions,
     ) -> None:
         self.ctx = ctx
+        self.options = options
         self.out_dir = out_dir
         self.session = session
         self.question = question
@@ -204,8 +207,13 @@ class TurnRun:
             ],
         }
         client = self.ctx.client.with_options(max_retries=0)
+        options = self.options
+        # Up to 16 pairs of at most 64/512 characters; the turn's own key comes first.
+        metadata = {"insightbot_turn": self.turn_id[:512]}
+        metadata.update((k[:64], v[:512]) for k, v in options.metadata[:15])
+        who = options.safety_identifier[:64] if options.safety_identifier else openai.omit
         stream = await client.responses.create(
-            model=self.ctx.settings.model,
+            model=options.model or self.ctx.settings.model,
             input=[message],
             instructions=instructions,
             tools=[{"type": "code_interpreter", "container": session.container_id}],
@@ -214,7 +222,8 @@ class TurnRun:
             stream=True,
             store=True,
             include=INCLUDE,
-            metadata={"insightbot_turn": self.turn_id[:512]},
+            metadata=metadata,
+            safety_identifier=who,
         )
         self.translator.request_id = stream.response.headers.get("x-request-id")
         set_log_context(request_id=self.translator.request_id)

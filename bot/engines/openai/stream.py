@@ -265,10 +265,19 @@ def code_of(response: Response) -> tuple[str, ...]:
 
 
 def usage_of(response: Response) -> Usage:
+    """The response's usage in full: cached tokens are part of input, reasoning of output."""
     usage = response.usage
     if usage is None:
         return Usage()
-    return Usage(usage.input_tokens, usage.output_tokens, usage.total_tokens)
+    cached = usage.input_tokens_details.cached_tokens if usage.input_tokens_details else 0
+    reasoning = usage.output_tokens_details.reasoning_tokens if usage.output_tokens_details else 0
+    return Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+        cached_input_tokens=cached or 0,
+        reasoning_tokens=reasoning or 0,
+    )
 
 
 def inline_images(response: Response) -> list[InlineImage]:
