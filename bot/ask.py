@@ -2,7 +2,8 @@
 
 Progress (step names, the code as it is written) goes to stderr; the answer to stdout; charts
 and files into an output folder. ``--thread NAME`` continues an earlier conversation with the
-same files, remembered in the same SQLite file as the bot uses.
+same files, remembered in the same SQLite file as the bot uses. Without ``--thread``,
+everything created at the engine is deleted before ``ask`` returns.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TextIO
 from bot import messages
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.engines.objects import Owner
 from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
 from bot.files import (
     inspect_file,
@@ -29,6 +31,7 @@ from bot.files import (
     supported_types_text,
     uploaded_from_record,
 )
+from bot.lifecycle import discard_thread, new_holder
 from bot.turn import TurnLedger, prepare_thread_session, thread_history
 from bot.types import (
     Artifact,
@@ -115,6 +118,37 @@ async def ask(
         print(f"insightbot: {problem.user_message}", file=stderr)
         return AskResult(EXIT_INPUT, "", ())
     key = f"cli:{thread_name}" if thread_name else f"cli:once-{time.time_ns()}"
+    try:
+        return await _ask_in(
+            settings=settings,
+            engine=engine,
+            store=store,
+            local=local,
+            key=key,
+            question=question,
+            out_dir=out_dir,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    finally:
+        if not thread_name:  # a one-off question leaves nothing behind at the engine
+            await discard_thread(
+                store=store, engine=engine, thread_key=key, holder=new_holder("ask")
+            )
+
+
+async def _ask_in(
+    *,
+    settings: Settings,
+    engine: Engine,
+    store: Store,
+    local: Sequence[LocalFile],
+    key: str,
+    question: str,
+    out_dir: Path,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> AskResult:
     print("• uploading files", file=stderr)
     uploaded = await _uploaded(engine=engine, store=store, thread_key=key, files=local)
     print("• preparing the sandbox", file=stderr)
@@ -171,7 +205,7 @@ async def _uploaded(
         if cached is not None and cached.sha256 == local.sha256:
             result.append(cached)
             continue
-        uploaded = await engine.upload_file(local)
+        uploaded = await engine.upload_file(local, owner=Owner(thread_key=thread_key))
         await store.save_file(record_with_upload(record, local, uploaded))
         result.append(uploaded)
     return result
@@ -200,6 +234,7 @@ async def _follow(
             history=history,
             turn_id=turn.id,
             out_dir=Path(scratch),
+            owner=Owner(thread_key=turn.thread_key, turn_id=turn.id),
         ):
             match event:
                 case CodeStarted():

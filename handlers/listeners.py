@@ -13,12 +13,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import messages
 from bot.actions import Click, retry_turn, show_code, stop_turn
+from bot.forget import ForgetRequest, forget_thread
 from bot.intake import Intake
 from bot.slack.blocks import RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
+from bot.types import ThreadKey
 from handlers.intake import intake_middleware
-from handlers.manifest_facts import EVENT_TYPES_HANDLED
-from handlers.parse import action_for
+from handlers.manifest_facts import EVENT_TYPES_HANDLED, FORGET_SHORTCUT
+from handlers.parse import action_for, shortcut_for
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +57,24 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
         if click is not None:
             runner.spawn(retry_turn(intake=intake, click=click))
 
+    async def on_forget(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        shortcut = shortcut_for(body=body)
+        if shortcut is None:
+            return
+        request = ForgetRequest(
+            thread=ThreadKey(
+                team=shortcut.team, channel=shortcut.channel, thread_ts=shortcut.thread_ts
+            ),
+            user=shortcut.user,
+            lang=messages.language_of(shortcut.text),
+        )
+        runner.spawn(forget_thread(intake=intake, request=request))
+
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)
     app.action(RETRY_ACTION)(on_retry)
+    app.shortcut(FORGET_SHORTCUT)(on_forget)
 
 
 def _click_of(body: dict[str, Any]) -> Click | None:

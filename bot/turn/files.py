@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import messages
+from bot.engines.objects import Owner
 from bot.errors import FileProblem, FileUnavailable, UnsupportedFileType
 from bot.files import (
     file_record_for,
@@ -32,6 +33,7 @@ from bot.files import (
     supported_types_text,
     uploaded_from_record,
 )
+from bot.lifecycle import upload_is_stale
 from bot.services import Services
 from bot.slack.download import download_file, refuse_remote
 from bot.turn.decisions import choose_channel_files
@@ -91,9 +93,14 @@ async def collect_turn_files(
 
 
 async def upload_turn_files(
-    *, services: Services, records: Sequence[FileRecord], lang: str = "en"
+    *,
+    services: Services,
+    records: Sequence[FileRecord],
+    lang: str = "en",
+    owner: Owner | None = None,
 ) -> tuple[list[UploadedFile], list[str]]:
-    """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
+    """Download what the engine lacks, inspect it, upload it (recorded under ``owner``);
+    reuse what is already uploaded and has not expired at the engine.
 
     Returns the usable files (oldest first) and one message per refused file (in ``lang``
     where the catalogue has the message).
@@ -102,20 +109,29 @@ async def upload_turn_files(
     problems: list[str] = []
     for record in records:
         try:
-            uploaded.append(await _uploaded_file_for(services=services, record=record, lang=lang))
+            uploaded.append(
+                await _uploaded_file_for(services=services, record=record, lang=lang, owner=owner)
+            )
         except FileProblem as problem:
-            log.info("file refused: %s", problem.detail or problem.user_message)
+            # The reason names the file: only at DEBUG (file names are the user's words).
+            log.info("a file was refused (%s)", type(problem).__name__)
+            log.debug("file refused: %s", problem.detail or problem.user_message)
             problems.append(problem.user_message)
     return uploaded, problems
 
 
-async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: str) -> UploadedFile:
+async def _uploaded_file_for(
+    *, services: Services, record: FileRecord, lang: str, owner: Owner | None
+) -> UploadedFile:
     # A remembered link to a file outside Slack is refused without asking Slack again; one
     # that files.info reveals (a Slack Connect stub, an old record) is refused just the same.
     if record.is_remote:
         refuse_remote(slack_file_of(record), lang=lang)
     cached = uploaded_from_record(record)
-    if cached is not None:
+    stale = upload_is_stale(
+        record.uploaded_at, now=time.time(), retention_days=services.settings.retention_days
+    )
+    if cached is not None and not stale:
         return cached
     slack_file = await _resolved_slack_file(services=services, record=record)
     if slack_file.is_remote:
@@ -159,8 +175,9 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord, lang: st
             sha256=digest,
             facts=facts,
         )
-        result = await services.engine.upload_file(local)
-    await services.store.save_file(record_with_upload(record, local, result))
+        result = await services.engine.upload_file(local, owner=owner)
+    uploaded = replace(record_with_upload(record, local, result), uploaded_at=time.time())
+    await services.store.save_file(uploaded)
     return result
 
 

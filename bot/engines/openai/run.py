@@ -22,6 +22,7 @@ import openai
 
 from bot.engines.history import summary_items
 from bot.engines.instructions import instructions_for
+from bot.engines.objects import Note, ObjectKind
 from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
@@ -46,6 +47,7 @@ from bot.types import (
     Failed,
     FailureCode,
     PastTurn,
+    RunStarted,
     Session,
     UploadedFile,
 )
@@ -85,8 +87,10 @@ class TurnRun:
         history: Sequence[PastTurn],
         turn_id: str,
         out_dir: Path,
+        note: Note,
     ) -> None:
         self.ctx = ctx
+        self.note = note
         self.out_dir = out_dir
         self.session = session
         self.question = question
@@ -112,6 +116,9 @@ class TurnRun:
                         resumable=self.ctx.settings.background,
                         out_dir=self.out_dir,
                     ):
+                        if isinstance(event, RunStarted):
+                            # The first moment its id is known: into the inventory at once.
+                            await self.note(ObjectKind.RESPONSE, event.response_id)
                         yield event
                     return
                 except NoResponse as lost:
@@ -255,6 +262,7 @@ class TurnRun:
             name=f"insightbot {self.session.conversation_id}",
             max_files=settings.max_files_per_thread,
             max_tier=settings.container_memory_max,
+            note=self.note,
         )
 
     async def _replace_conversation(self) -> str:
@@ -274,6 +282,7 @@ class TurnRun:
             created = await self.ctx.client.conversations.create(items=items, metadata=metadata)
         except openai.OpenAIError as err:
             raise engine_error_from(err) from err
+        await self.note(ObjectKind.CONVERSATION, created.id)
         log.info("conversation %s refused its old sandbox; replaced by %s", old_id, created.id)
         self.session = replace(self.session, conversation_id=created.id)
         return created.id
