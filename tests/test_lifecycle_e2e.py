@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +357,46 @@ async def test_buttons_on_an_erased_answer_say_it_was_cleared(tmp_path: Path) ->
         assert len(h.slack.thread("C1", first["ts"])) == posted  # no code is posted
         notes = [m for m in h.slack.ephemeral_messages if m.get("user") == "U1"]
         assert notes and "cleared from my memory" in str(notes[-1])
+
+
+async def test_a_purge_interrupted_by_a_restart_finishes_on_the_next_start(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "insightbot.db"
+    async with FakeSlack() as slack, FakeOpenAI() as fake:
+        async with bot_over(slack, fake, db) as h:
+            first = await answered_question(h)
+            key = f"T0FAKE:C1:{first['ts']}"
+            store = h.bot.services.store
+            # A purge got as far as claiming the thread and marking its objects; then the
+            # process died (nothing deleted, nothing erased).
+            assert await store.claim_purge(
+                key, reason="request", holder="dead", lease_s=60, now=time.time()
+            )
+            assert await store.doom_thread_objects(key, now=time.time())
+        created = at_openai(fake)
+        assert all(created.values())
+
+        clock = FakeClock()
+        clock.advance(120)  # the dead process's lease has run out
+        async with bot_over(slack, fake, db, clock=clock) as h:
+            await wait_until(lambda: h.bot.sweeper.sweeps >= 1)
+            turns = await h.bot.services.store.thread_turns(key)
+        assert not any(at_openai(fake).values()), at_openai(fake)
+        assert [t.question for t in turns] == [""]
+
+
+async def test_an_upload_about_to_expire_at_the_engine_is_uploaded_again(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        first = await answered_question(h)
+        key = f"T0FAKE:C1:{first['ts']}"
+        store = h.bot.services.store
+        [record] = await store.thread_files(key)
+        assert record.uploaded_at is not None
+        await store.save_file(replace(record, uploaded_at=record.uploaded_at - 29.5 * DAY))
+        uploads = len(h.openai.requests_to("POST", "/v1/files"))
+
+        await say_in_thread(h, first["ts"], "<@UBOT> again please")
+        await h.settle()
+        assert len(h.openai.requests_to("POST", "/v1/files")) == uploads + 1
+        assert sum("total 600" in t for t in bot_texts(h, "C1", first["ts"])) == 2
