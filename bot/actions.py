@@ -20,7 +20,7 @@ from bot.services import Services
 from bot.slack.render import code_messages_for
 from bot.turn import TurnLedger, retry_attempt
 from bot.types import ThreadKey
-from storage.records import CANCELLED, FAILED, TurnRecord
+from storage.records import CANCELLED, FAILED, TurnRecord, is_erased
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,17 @@ async def _tell(services: Services, *, channel: str, thread_ts: str, user: str, 
         log.warning("could not post a private note: %s", error.detail)
 
 
+async def _tell_cleared(services: Services, click: Click, thread: ThreadKey) -> None:
+    # The question's words are gone, so is its language: English, the catalogue's default.
+    await _tell(
+        services,
+        channel=thread.channel,
+        thread_ts=thread.thread_ts,
+        user=click.user,
+        text=messages.turn_was_cleared("en"),
+    )
+
+
 def _may_control(services: Services, turn: TurnRecord, user: str) -> bool:
     return user == turn.user or user in services.settings.admins
 
@@ -90,6 +101,9 @@ async def show_code(*, intake: Intake, click: Click) -> None:
             return
         turn, thread = found
         lang = messages.language_of(turn.question)
+        if is_erased(turn):
+            await _tell_cleared(services, click, thread)
+            return
         if not turn.code or turn.code_posted_ts:
             link = None
             if turn.code_posted_ts:
@@ -178,6 +192,9 @@ async def retry_turn(*, intake: Intake, click: Click) -> TurnRecord | None:
             )
             return None
         if turn.status not in (FAILED, CANCELLED):
+            return None
+        if is_erased(turn):  # its question is gone: nothing to run again
+            await _tell_cleared(services, click, thread)
             return None
         latest = await store.latest_turn_for_message(turn.thread_key, turn.message_ts)
         if latest is not None and latest.id != turn.id:

@@ -7,6 +7,8 @@ names the answer uses. Its lines come from the catalogue, in the language of the
 (Hangul: Korean). ``--thread NAME`` continues an earlier conversation with its files (no need
 to name them again); conversations live in their own SQLite file (INSIGHTBOT_ASK_DB), never in
 the bot's database.
+Without ``--thread``, everything the question created at the engine is deleted before it
+returns.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TextIO
 from bot import messages
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.engines.objects import Owner
 from bot.errors import FileProblem, FileTooLarge, FileUnavailable, UnsupportedFileType
 from bot.files import (
     inspect_file,
@@ -34,6 +37,7 @@ from bot.files import (
     sha256_of,
     uploaded_from_record,
 )
+from bot.lifecycle import discard_thread, new_holder
 from bot.turn import TurnLedger, prepare_thread_session, thread_history
 from bot.types import (
     Artifact,
@@ -156,6 +160,39 @@ async def ask(
         print(messages.cli_continuing(lang, thread_name, names), file=stderr)
     elif thread_name:
         print(messages.cli_new_thread(lang, thread_name), file=stderr)
+    try:
+        return await _ask_in(
+            settings=settings,
+            engine=engine,
+            store=store,
+            local=local,
+            key=key,
+            question=question,
+            out_dir=out_dir,
+            stdout=stdout,
+            stderr=stderr,
+            lang=lang,
+        )
+    finally:
+        if not thread_name:  # a one-off question leaves nothing behind at the engine
+            await discard_thread(
+                store=store, engine=engine, thread_key=key, holder=new_holder("ask")
+            )
+
+
+async def _ask_in(
+    *,
+    settings: Settings,
+    engine: Engine,
+    store: Store,
+    local: Sequence[LocalFile],
+    key: str,
+    question: str,
+    out_dir: Path,
+    stdout: TextIO,
+    stderr: TextIO,
+    lang: str,
+) -> AskResult:
     print(messages.cli_uploading(lang), file=stderr)
     uploaded = await _uploaded(engine=engine, store=store, thread_key=key, files=local)
     print(messages.cli_preparing(lang), file=stderr)
@@ -213,7 +250,7 @@ async def _uploaded(
         if cached is not None and cached.sha256 == local.sha256:
             result.append(cached)
             continue
-        uploaded = await engine.upload_file(local)
+        uploaded = await engine.upload_file(local, owner=Owner(thread_key=thread_key))
         await store.save_file(record_with_upload(record, local, uploaded))
         result.append(uploaded)
     return result
@@ -243,6 +280,7 @@ async def _follow(
             history=history,
             turn_id=turn.id,
             out_dir=Path(scratch),
+            owner=Owner(thread_key=turn.thread_key, turn_id=turn.id),
         ):
             match event:
                 case CodeStarted():

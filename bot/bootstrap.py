@@ -39,7 +39,7 @@ async def open_services(
         the_engine = (
             engine
             if engine is not None
-            else await open_engine(settings, history=store, rate=run_limit)
+            else await open_engine(settings, history=store, rate=run_limit, inventory=store)
         )
     except BaseException:
         await store.close()

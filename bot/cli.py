@@ -1,20 +1,25 @@
-"""The `insightbot` command: run (Socket Mode), serve (HTTP), ask (terminal), doctor."""
+"""The `insightbot` command: run (Socket Mode), serve (HTTP), ask (terminal), doctor, backup,
+cleanup."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import importlib.metadata
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import messages
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, InsightbotError
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.lifecycle import CleanupSummary
 
 
 class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
@@ -58,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
         "ask",
         help="ask a question about local files from the terminal",
         description="Run the same analysis on local files: progress on stderr, the answer on "
-        "stdout, charts saved into --out.",
+        "stdout, charts saved into --out. Everything it created at the engine (uploaded "
+        "files, sandbox, conversation, response) is deleted before it exits, unless --thread "
+        "keeps a conversation to continue; those follow INSIGHTBOT_RETENTION_DAYS like Slack "
+        "threads do (or `insightbot cleanup`).",
         formatter_class=defaults,
     )
     ask.add_argument(
@@ -72,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--thread",
         help="continue an earlier conversation of this name, with its files (kept in "
-        "INSIGHTBOT_ASK_DB)",
+        "INSIGHTBOT_ASK_DB and at the engine, under the retention setting); without it, "
+        "everything the question created at the engine is deleted before ask exits",
     )
     ask.add_argument(
         "--out",
@@ -127,6 +136,32 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     change.add_argument("--model", help="the model for this channel's questions")
     change.add_argument("--daily-usd", help="the channel's daily budget in US dollars")
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="delete old threads' data at the engine and here (safe while the bot runs)",
+        description="Purge threads: delete their files, sandboxes, conversations and "
+        "responses at the engine, and erase their questions, answers, code and file names "
+        "here (usage numbers stay). Threads where a question is being answered are skipped. "
+        "Safe to run while the bot runs, and to run again. Without options it purges what "
+        "the retention sweep would (INSIGHTBOT_RETENTION_DAYS). Exits 1 when some deletion "
+        "was refused for now (it is retried later).",
+        formatter_class=defaults,
+    )
+    cleanup.add_argument(
+        "--older-than",
+        type=float,
+        metavar="DAYS",
+        help="threads idle for longer than DAYS (0: every thread)",
+    )
+    cleanup.add_argument(
+        "--thread",
+        metavar="CHANNEL_ID/THREAD_TS",
+        help="one thread, e.g. C0123ABCD/1716200000.123456 (the ts of its first message)",
+    )
+    cleanup.add_argument(
+        "--dry-run", action="store_true", help="list what would be deleted; change nothing"
+    )
+    cleanup.add_argument("--json", action="store_true", help="print the summary as JSON")
     commands.add_parser(
         "doctor",
         help="check tokens, scopes and engine access",
@@ -177,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "channels":
             return asyncio.run(_channels(settings, args))
+        elif args.command == "cleanup":
+            return _cleanup(settings, args)
     except ConfigError as error:
         print(f"insightbot: {error.user_message}", file=sys.stderr)
         return 2
@@ -205,7 +242,7 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     await asyncio.to_thread(settings.ask_db_path.parent.mkdir, parents=True, exist_ok=True)
     store = await open_store(settings.ask_db_path)
     try:
-        engine = await open_engine(settings, history=store)
+        engine = await open_engine(settings, history=store, inventory=store)
     except BaseException:
         await store.close()
         raise
@@ -274,6 +311,68 @@ def _amount(text: str) -> float:
             f"--daily-usd must be an amount like 5 or 2.50 (or default), got {text!r}."
         )
     return value
+
+
+def _cleanup(settings: Settings, args: argparse.Namespace) -> int:
+    thread = None
+    if args.thread:
+        channel, slash, thread_ts = args.thread.partition("/")
+        if not (slash and channel and thread_ts):
+            print("insightbot: --thread takes CHANNEL_ID/THREAD_TS.", file=sys.stderr)
+            return 2
+        thread = (channel.strip(), thread_ts.strip())
+    older_than = args.older_than
+    if older_than is None and thread is None:
+        if not settings.retention_days:
+            print(
+                "insightbot: INSIGHTBOT_RETENTION_DAYS is 0 (retention off): say what to purge "
+                "with --older-than DAYS or --thread.",
+                file=sys.stderr,
+            )
+            return 2
+        older_than = float(settings.retention_days)
+    if older_than is not None and older_than < 0:
+        print("insightbot: --older-than takes a number of days, 0 or more.", file=sys.stderr)
+        return 2
+    summary = asyncio.run(
+        _run_cleanup(settings, older_than=older_than, thread=thread, dry_run=args.dry_run)
+    )
+    if args.json:
+        print(json.dumps(summary.as_json(), sort_keys=True))
+    else:
+        print(summary.as_text())
+    return 1 if sum(summary.pending.values()) and not args.dry_run else 0
+
+
+async def _run_cleanup(
+    settings: Settings,
+    *,
+    older_than: float | None,
+    thread: tuple[str, str] | None,
+    dry_run: bool,
+) -> CleanupSummary:
+    from bot.engines.choice import open_engine
+    from bot.lifecycle import run_cleanup
+    from storage import open_store
+
+    settings.require(*settings.engine_requirements())
+    store = await open_store(settings.db_path)
+    try:
+        engine = await open_engine(settings, history=store, inventory=store)
+    except BaseException:
+        await store.close()
+        raise
+    try:
+        return await run_cleanup(
+            store=store,
+            engine=engine,
+            older_than_days=older_than,
+            thread=thread,
+            dry_run=dry_run,
+        )
+    finally:
+        await engine.aclose()
+        await store.close()
 
 
 async def _doctor(settings: Settings) -> int:

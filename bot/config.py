@@ -141,6 +141,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Run responses in background mode (resumable). Set false for zero-data-retention organisations.",
     ),
     SettingSpec(
+        "INSIGHTBOT_RETENTION_DAYS",
+        "30",
+        "Days a thread's data is kept after its last activity; then its files, sandboxes, conversations and responses are deleted at OpenAI and its questions, answers and code erased here (usage numbers stay). 0: never.",
+    ),
+    SettingSpec(
         "INSIGHTBOT_CHANNEL_FILE_TTL_H",
         "168",
         "How long a file shared at a channel's top level can be picked for a question without files, in hours.",
@@ -341,6 +346,7 @@ class Settings:
     drain_s: float = 30.0
     admins: frozenset[str] = field(default_factory=frozenset)
     background: bool = True
+    retention_days: int = 30  # 0: the retention sweep is off
     channel_file_ttl_s: float = 168 * 3600.0
     status_refresh_s: float = 90.0
     health_port: int | None = None
@@ -635,6 +641,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
         lambda _e, r: frozenset(u.strip() for u in r.split(",") if u.strip()),
     ),
     "INSIGHTBOT_BACKGROUND": ("background", _boolean),
+    "INSIGHTBOT_RETENTION_DAYS": ("retention_days", _non_negative_int),
     "INSIGHTBOT_CHANNEL_FILE_TTL_H": (
         "channel_file_ttl_s",
         lambda e, r: _positive_float(e, r) * 3600,

@@ -37,6 +37,7 @@ async def run_doctor(
     else:
         say("FAIL  neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP) is set")
         healthy = False
+    say(_retention_line(settings))
     if gateway is not None:
         healthy = await _check_slack(gateway, required_scopes, say) and healthy
     if local:
@@ -48,6 +49,19 @@ async def run_doctor(
             say(f"FAIL  OpenAI: {_engine_hint(settings, error)}")
             healthy = False
     return healthy
+
+
+def _retention_line(settings: Settings) -> str:
+    days = settings.retention_days
+    if not days:
+        return (
+            "note  INSIGHTBOT_RETENTION_DAYS=0: threads' data is kept until someone asks to "
+            "forget it or `insightbot cleanup` runs"
+        )
+    return (
+        f"ok    INSIGHTBOT_RETENTION_DAYS={days}: a thread idle for {days} days is purged at "
+        "the engine and here (swept at start and hourly)"
+    )
 
 
 async def _check_local(settings: Settings, say: Callable[[str], None]) -> bool:

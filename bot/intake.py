@@ -23,7 +23,7 @@ from bot.runner import TurnRunner
 from bot.services import Services
 from bot.turn import TurnLedger, received_turn, refused_turn
 from bot.types import FailureCode, IncomingMessage, SlackFile, ThreadKey
-from storage.records import FileRecord, TurnRecord
+from storage.records import FileRecord, Taken, TurnRecord
 
 __all__ = ["DEDUPE_TTL_S", "Intake"]
 
@@ -96,7 +96,9 @@ class Intake:
         if not taken:
             log.info("duplicate delivery of %s ignored", message_key)
             return None
-        self._hand_over(admission, turn, message, react=True)
+        self._hand_over(
+            admission, turn, message, react=True, after_purge=taken is Taken.WAITS_FOR_PURGE
+        )
         return turn
 
     async def accept_retry(self, attempt: TurnRecord, message: IncomingMessage) -> bool:
@@ -182,7 +184,13 @@ class Intake:
             self.runner.loads.drop_waiting(message.user)
 
     def _hand_over(
-        self, admission: Admission, turn: TurnRecord, message: IncomingMessage, *, react: bool
+        self,
+        admission: Admission,
+        turn: TurnRecord,
+        message: IncomingMessage,
+        *,
+        react: bool,
+        after_purge: bool = False,
     ) -> None:
         services, runner = self.services, self.runner
         runner.spawn(
@@ -199,7 +207,7 @@ class Intake:
                     channel=message.thread.channel, ts=message.ts, name="eyes"
                 )
             )
-        runner.submit(turn, message, counted=True)
+        runner.submit(turn, message, counted=True, after_purge=after_purge)
 
     def _remember_taken(self, key: str) -> None:
         self._taken[key] = None

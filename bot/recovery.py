@@ -41,6 +41,7 @@ async def recover_unfinished_turns(*, services: Services, runner: TurnRunner) ->
             turn.id,
             turn.status,
         )
-        runner.submit(turn, message, resume=resume)
+        # A purge a restart interrupted may still hold the thread.
+        runner.submit(turn, message, resume=resume, after_purge=True)
         count += 1
     return count

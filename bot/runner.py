@@ -33,6 +33,7 @@ from storage.records import TurnRecord
 log = logging.getLogger(__name__)
 
 MAX_QUEUE_NOTICE_UPDATES = 20  # positions beyond this are not re-announced on every move
+PURGE_POLL_S = 0.2  # how often a turn waiting for a purge (maybe in another process) looks
 
 
 @dataclass(eq=False)
@@ -41,6 +42,7 @@ class _Job:
     message: IncomingMessage
     resume: bool = False
     notice_ts: str | None = None  # the "waiting for this thread" notice
+    after_purge: bool = False  # a purge may hold its thread: wait until it is done
 
 
 @dataclass(eq=False)
@@ -81,7 +83,8 @@ class TurnRunner:
         self._loads = UserLoads()
         self._user_limit = services.settings.user_max_running  # 0: no per-person limit
         self._queues: dict[str, deque[_Job]] = {}
-        self._controls: dict[str, tuple[TurnControl, str]] = {}  # turn id -> (control, asker)
+        # turn id -> (control, asker, thread key)
+        self._controls: dict[str, tuple[TurnControl, str, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refresh_lock = asyncio.Lock()
         self._closing = False
@@ -109,11 +112,13 @@ class TurnRunner:
         *,
         resume: bool = False,
         counted: bool = False,
+        after_purge: bool = False,
     ) -> None:
         """Queue ``turn`` on its thread; starts a worker for the thread if none runs.
 
         ``resume`` follows the engine run a previous process started instead of starting one.
         ``counted``: admission already counted the turn as waiting for its person.
+        ``after_purge``: a purge may hold the thread; the turn starts once it is done.
         While shutting down nothing is queued: the stored turn is picked up on the next start.
         """
         if self._closing:
@@ -126,7 +131,7 @@ class TurnRunner:
         if not counted:
             self._loads.add_waiting(message.user)
         key = message.thread.as_str()
-        job = _Job(turn=turn, message=message, resume=resume)
+        job = _Job(turn=turn, message=message, resume=resume, after_purge=after_purge)
         queue = self._queues.get(key)
         if queue is not None:
             queue.append(job)
@@ -140,11 +145,18 @@ class TurnRunner:
         entry = self._controls.get(turn_id)
         if entry is None:
             return False
-        control, _asker = entry
+        control, _asker, _thread = entry
         if control.stopped_by is None:
             control.stopped_by = user
         control.stop.set()
         return True
+
+    def stop_thread(self, *, thread_key: str, user: str) -> int:
+        """Ask every running turn of a thread to stop; returns how many were asked."""
+        running = [t for t, (_c, _a, key) in self._controls.items() if key == thread_key]
+        for turn_id in running:
+            self.request_stop(turn_id=turn_id, user=user)
+        return len(running)
 
     def asker_of(self, turn_id: str) -> str | None:
         entry = self._controls.get(turn_id)
@@ -198,11 +210,24 @@ class TurnRunner:
                 job = queue.popleft()
                 if job.notice_ts:
                     self.spawn(self._notices.remove(job.message, job.notice_ts))
+                if job.after_purge and not job.resume:
+                    await self._wait_for_purge(key)
                 await self._run_with_slot(job)
         finally:
             self._queues.pop(key, None)
             for left in queue:  # shutting down: these never start here
                 self._loads.drop_waiting(left.message.user)
+
+    async def _wait_for_purge(self, key: str) -> None:
+        """Wait while a purge holds the thread (it may run in another process, so the claim
+        in the database is what counts); the turn then starts on a fresh thread."""
+        store = self._services.store
+        waited = False
+        while not self._closing and await store.purge_blocks(key):
+            if not waited:
+                log.info("a purge holds thread %s; its next turn waits for it", key)
+                waited = True
+            await asyncio.sleep(PURGE_POLL_S)
 
     async def _run_with_slot(self, job: _Job) -> None:
         turn, message = job.turn, job.message
@@ -212,7 +237,7 @@ class TurnRunner:
         await self._acks.let_acks_go_first()
         try:
             control = TurnControl()
-            self._controls[turn.id] = (control, message.user)
+            self._controls[turn.id] = (control, message.user, message.thread.as_str())
             try:
                 if job.resume:
                     await resume_turn(

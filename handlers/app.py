@@ -25,6 +25,7 @@ from bot.bootstrap import open_services
 from bot.config import Settings
 from bot.engines.base import Engine
 from bot.intake import Intake
+from bot.lifecycle import Clock, RetentionSweeper
 from bot.network import describe_network_error
 from bot.recovery import recover_unfinished_turns
 from bot.runner import TurnRunner
@@ -41,6 +42,7 @@ class RunningBot:
     services: Services
     runner: TurnRunner
     intake: Intake
+    sweeper: RetentionSweeper
     # Socket Mode sets this: whether the websocket to Slack is open (for /readyz).
     slack_connected: Callable[[], Awaitable[bool]] | None = None
 
@@ -105,9 +107,10 @@ def _single_flight_authorize(services: Services) -> Callable[[], Awaitable[Autho
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, *, http_mode: bool, engine: Engine | None = None
+    settings: Settings, *, http_mode: bool, engine: Engine | None = None, clock: Clock | None = None
 ) -> AsyncIterator[RunningBot]:
-    """Open services, build the app, pick up unfinished turns; drain on exit."""
+    """Open services, build the app, pick up unfinished turns, start the retention sweep
+    (on ``clock``, the system's by default); stop the sweep and drain on exit."""
     async with open_services(settings, engine=engine) as services:
         acks = AckPriority()
         runner = TurnRunner(
@@ -119,9 +122,20 @@ async def running_bot(
         intake = Intake(services=services, runner=runner, acks=acks)
         app = build_app(intake=intake, http_mode=http_mode)
         await recover_unfinished_turns(services=services, runner=runner)
+        sweeper = RetentionSweeper(
+            store=services.store, engine=services.engine, settings=settings, clock=clock
+        )
+        # Not a runner task: it never ends on its own, and a drain must not wait for it. A
+        # sweep cut short here finishes on the next start.
+        sweeping = asyncio.create_task(sweeper.run(), name="insightbot-retention")
         try:
-            yield RunningBot(app=app, services=services, runner=runner, intake=intake)
+            yield RunningBot(
+                app=app, services=services, runner=runner, intake=intake, sweeper=sweeper
+            )
         finally:
+            sweeping.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeping
             await runner.drain(settings.drain_s)
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.forget import accept_forget
 from bot.intake import Intake
+from bot.lifecycle import is_forget_request
 from bot.logs import log_context
 from handlers.parse import (
     channel_file_share_for,
@@ -71,6 +73,9 @@ async def _take(*, intake: Intake, body: dict[str, Any], context: AsyncBoltConte
                 channel_type=conversation_kind_for(body),
                 enterprise=enterprise_of(body),
             )
+        return
+    if (message.is_mention or message.is_dm) and is_forget_request(message.text):
+        await accept_forget(intake, message)
         return
     if intake.runner.closing:
         log.info("shutting down: message stored for the next start")

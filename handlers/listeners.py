@@ -13,8 +13,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import messages
 from bot.actions import Click, retry_turn, show_code, stop_turn
 from bot.feedback import record_feedback
+from bot.forget import ForgetRequest, forget_thread
 from bot.home import (
     CHANNEL_SETTINGS_CALLBACK,
     EDIT_CHANNEL_ACTION,
@@ -24,12 +26,14 @@ from bot.home import (
 )
 from bot.intake import Intake
 from bot.slack.blocks import FEEDBACK_ACTION, RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
+from bot.types import ThreadKey
 from handlers.intake import intake_middleware
-from handlers.manifest_facts import EVENT_TYPES_HANDLED
+from handlers.manifest_facts import EVENT_TYPES_HANDLED, FORGET_SHORTCUT
 from handlers.parse import (
     action_for,
     channel_settings_form_for,
     home_opened_for,
+    shortcut_for,
     view_action_for,
 )
 
@@ -110,12 +114,27 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
         await ack()
         runner.spawn(publish_home(services=services, user=form.user))
 
+    async def on_forget(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        shortcut = shortcut_for(body=body)
+        if shortcut is None:
+            return
+        request = ForgetRequest(
+            thread=ThreadKey(
+                team=shortcut.team, channel=shortcut.channel, thread_ts=shortcut.thread_ts
+            ),
+            user=shortcut.user,
+            lang=messages.language_of(shortcut.text),
+        )
+        runner.spawn(forget_thread(intake=intake, request=request))
+
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)
     app.action(RETRY_ACTION)(on_retry)
     app.action(FEEDBACK_ACTION)(on_feedback)
     app.action(EDIT_CHANNEL_ACTION)(on_edit_channel)
     app.view(CHANNEL_SETTINGS_CALLBACK)(on_channel_settings)
+    app.shortcut(FORGET_SHORTCUT)(on_forget)
 
 
 def _click_of(body: dict[str, Any]) -> Click | None:

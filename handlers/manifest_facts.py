@@ -61,3 +61,7 @@ SCOPE_FOR_EVENT: Mapping[str, str | None] = MappingProxyType(
         "message.mpim": "mpim:history",
     }
 )
+
+# features.shortcuts: the message shortcut "Forget this thread" (callback_id), so that people
+# need not remember the words ("forget", "잊어줘").
+FORGET_SHORTCUT = "forget_thread"

@@ -114,6 +114,19 @@ class ActionRequest:
     response_url: str | None = None
 
 
+@dataclass(frozen=True)
+class ShortcutRequest:
+    """A message shortcut used on a message (a ``message_action`` payload)."""
+
+    callback_id: str
+    user: str
+    team: str
+    channel: str
+    message_ts: str
+    thread_ts: str  # the message's thread (its own ts when it is not in one)
+    text: str  # the message's text (for the language of the reply)
+
+
 def incoming_message_for(
     *,
     body: Mapping[str, Any],
@@ -438,6 +451,31 @@ def channel_settings_form_for(*, body: Mapping[str, Any]) -> ChannelSettingsForm
         enabled=str(enabled.get("value") or "default"),
         model=model if isinstance(model, str) else "",
         daily_usd=daily if isinstance(daily, str) else "",
+    )
+
+
+def shortcut_for(*, body: Mapping[str, Any]) -> ShortcutRequest | None:
+    """The message shortcut in a ``message_action`` payload, or None."""
+    if body.get("type") != "message_action":
+        return None
+    message = _mapping(body.get("message"))
+    user = _mapping(body.get("user"))
+    channel = _mapping(body.get("channel")).get("id")
+    message_ts = body.get("message_ts") or message.get("ts")
+    # Org-wide installs send ``team: null``; the user still names their workspace.
+    team = _mapping(body.get("team")).get("id") or user.get("team_id")
+    callback_id = body.get("callback_id")
+    if not (callback_id and user.get("id") and channel and message_ts and team):
+        return None
+    text = message.get("text")
+    return ShortcutRequest(
+        callback_id=str(callback_id),
+        user=str(user["id"]),
+        team=str(team),
+        channel=str(channel),
+        message_ts=str(message_ts),
+        thread_ts=str(message.get("thread_ts") or message_ts),
+        text=text if isinstance(text, str) else "",
     )
 
 

@@ -176,6 +176,9 @@ def _open_database(path: Path) -> Database:
         # faster than FULL for the many small writes a turn makes.
         db.execute("PRAGMA synchronous=NORMAL;")
         db.execute("PRAGMA busy_timeout=5000;")
+        # Deleted content is overwritten with zeros, not just unlinked from the b-tree: a
+        # purge must erase on disk.
+        db.execute("PRAGMA secure_delete=ON;")
         migrations.apply(db)
     except BaseException:
         db.close()

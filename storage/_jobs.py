@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage import lifecycle
 from storage._rows import (
     CHANNEL_FILE_COLUMNS,
     FILE_COLUMNS,
@@ -31,6 +32,7 @@ from storage.records import (
     FINISHED_STATUSES,
     ChannelFileRecord,
     FileRecord,
+    Taken,
     ThreadRecord,
     TurnRecord,
 )
@@ -68,17 +70,20 @@ def take_message(
     now: float,
     files: list[FileRecord],
     turn: TurnRecord,
-) -> bool:
-    """Claim, remember the files and create the turn in one transaction; False for a
-    duplicate (the key is claimed and its message already has a turn)."""
+) -> Taken:
+    """Claim, remember the files and create the turn in one transaction; DUPLICATE when the
+    key is claimed and its message already has a turn. The thread's purge claim is read in
+    the same transaction: WAITS_FOR_PURGE when a purge holds the thread."""
     with db.atomic():
         claimed = claim(db, key=key, expires_at=expires_at, now=now)
         if not claimed and latest_turn_for_message(db, turn.thread_key, turn.message_ts):
-            return False
+            return Taken.DUPLICATE
         for record in files:
             save_file(db, record, now=now)
         create_turn(db, turn, now=now)
-    return True
+        if lifecycle.purge_blocks(db, thread_key=turn.thread_key, now=now):
+            return Taken.WAITS_FOR_PURGE
+    return Taken.TAKEN
 
 
 def purge_expired(db: Database, *, now: float) -> None:

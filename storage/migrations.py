@@ -253,3 +253,52 @@ def m006_governance(db: Database) -> None:
         pk=("turn_id", "user"),
         not_null=["turn_id", "user", "value", "created_at"],
     )
+
+
+@migrations()
+def m007_lifecycle(db: Database) -> None:
+    # The inventory: every object the bot creates at the engine, recorded as it is created,
+    # so that retention and "forget" delete exactly ours (the engine project may be shared).
+    # ``state``: live (in use) → doomed (its thread was purged; deletion pending or retried)
+    # → deleted (the engine said so, or 404) | released (another thread still uses it).
+    db.table("engine_objects").create(
+        {
+            "kind": str,  # file | container | conversation | response
+            "object_id": str,
+            "thread_key": str,  # "" when the creator named no thread
+            "turn_id": str,
+            "created_at": float,
+            "state": str,
+            "attempts": int,
+            "next_attempt_at": float,
+            "last_error": str,
+            "deleted_at": float,
+        },
+        pk=("kind", "object_id", "thread_key"),
+        not_null=["kind", "object_id", "thread_key", "created_at", "state", "attempts"],
+        defaults={"thread_key": "", "state": "live", "attempts": 0},
+    )
+    db.table("engine_objects").create_index(["thread_key", "state"])
+    db.table("engine_objects").create_index(["state", "next_attempt_at"])
+    # One row per thread that was ever purged: the claim that keeps turns and purges apart
+    # (``lease_until`` lets another process take over a purge whose process died), and
+    # whether the thread was told that its earlier analysis was cleared.
+    db.table("thread_purges").create(
+        {
+            "thread_key": str,
+            "reason": str,  # retention | request
+            "state": str,  # claimed | done
+            "holder": str,
+            "claimed_at": float,
+            "lease_until": float,
+            "done_at": float,
+            "told": int,
+        },
+        pk="thread_key",
+        not_null=["thread_key", "reason", "state", "claimed_at", "lease_until", "told"],
+        defaults={"told": 1},
+    )
+    # When a file went to the engine: uploads expire there (``expires_after``), so an old one
+    # is uploaded again instead of being reused.
+    db.table("files").add_column("uploaded_at", float)
+    db.table("lifecycle_marks").create({"name": str, "at": float}, pk="name", not_null=["name"])

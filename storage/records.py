@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 # Turn statuses, in the order a turn normally moves through them.
 RECEIVED = "received"  # the message is stored; nothing has run yet
@@ -55,6 +56,7 @@ class FileRecord:
     created_at: float = 0.0
     is_remote: bool = False  # a link to a file stored outside Slack: never downloaded
     shared_by_team: str | None = None  # the sharer's workspace (Slack Connect: another org's)
+    uploaded_at: float | None = None  # when ``engine_file_id`` was uploaded (it expires there)
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,47 @@ class UsageRow:
     unknown_cost_turns: int = 0
     thumbs_up: int = 0
     thumbs_down: int = 0
+
+
+class Taken(IntEnum):
+    """How ``Store.take_message`` went; false only for a duplicate."""
+
+    DUPLICATE = 0
+    TAKEN = 1
+    WAITS_FOR_PURGE = 2  # stored; a purge holds its thread, so it runs once that is done
+
+
+# Purges of a thread (retention, "forget", `insightbot cleanup`).
+RETENTION = "retention"
+REQUEST = "request"
+ERASED_MESSAGE_JSON = "{}"  # what a purge leaves of a turn's stored message
+
+
+def is_erased(turn: TurnRecord) -> bool:
+    """Whether a purge erased this turn's content (its question, answer and code)."""
+    return turn.message_json == ERASED_MESSAGE_JSON and not turn.question
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What one purge erased locally."""
+
+    turns: int = 0
+    files: int = 0
+    history: int = 0
+
+
+@dataclass(frozen=True)
+class PurgeNotice:
+    """A purge the thread has not been told of yet: why, and when it finished."""
+
+    reason: str
+    done_at: float
+
+
+@dataclass(frozen=True)
+class IdleThread:
+    """A thread with something left to purge, and its last activity."""
+
+    thread_key: str
+    last_activity: float

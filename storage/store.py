@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage import _jobs, _maintenance, local_history
+from bot.engines.objects import EngineObject, ObjectKind
+from storage import _jobs, _maintenance, lifecycle, local_history
 from storage._db import NORMAL, URGENT, DbWorker, StorageError
 from storage._rows import TURN_COLUMNS, TURN_LIST_COLUMNS
 from storage.governance import GovernanceQueries
@@ -28,7 +29,11 @@ from storage.records import (
     REFUSED,
     RUNNING,
     ChannelFileRecord,
+    Erased,
     FileRecord,
+    IdleThread,
+    PurgeNotice,
+    Taken,
     ThreadRecord,
     TurnRecord,
 )
@@ -105,11 +110,12 @@ class Store(GovernanceQueries):
         ttl_s: float,
         files: Sequence[FileRecord],
         turn: TurnRecord,
-    ) -> bool:
+    ) -> Taken:
         """Store a new user message in one transaction: claim ``key``, remember ``files``
-        (merged like ``save_file``), create ``turn``. False, with nothing written, when the
-        key is claimed and the message already has a turn (a duplicate delivery); a claim
-        whose turn was never stored is taken over.
+        (merged like ``save_file``), create ``turn``. DUPLICATE (false), with nothing written,
+        when the key is claimed and the message already has a turn (a duplicate delivery); a
+        claim whose turn was never stored is taken over. WAITS_FOR_PURGE when a purge holds
+        the thread (read in the same transaction): the turn must wait for it.
         """
         at = time.time()
         job = partial(
@@ -247,6 +253,129 @@ class Store(GovernanceQueries):
     async def forget_local_history(self, conversation_id: str) -> int:
         """Delete a local engine conversation's history; returns how many turns went."""
         return await self._run(partial(local_history.forget, conversation_id=conversation_id))
+
+    # -- the data lifecycle (storage/lifecycle.py) -----------------------------------------
+
+    async def record_engine_object(self, obj: EngineObject) -> None:
+        """Add an object the engine just created to the inventory (once)."""
+        await self._run(partial(lifecycle.record_object, obj=obj))
+
+    async def record_stray_object(self, obj: EngineObject) -> None:
+        """Add an object of ours that escaped the inventory, already marked for deletion."""
+        await self._run(partial(lifecycle.record_object, obj=obj, doomed=True))
+
+    async def known_object_ids(self, kind: ObjectKind) -> set[str]:
+        """Ids of every inventoried object of ``kind``, whatever its state."""
+        return await self._run(partial(lifecycle.known_object_ids, kind=kind))
+
+    async def claim_purge(
+        self, thread_key: str, *, reason: str, holder: str, lease_s: float, now: float
+    ) -> bool:
+        """Claim a thread for a purge (one transaction); False while any of its turns is
+        received, queued or running, or another holder's claim is current."""
+        job = partial(
+            lifecycle.claim_purge,
+            thread_key=thread_key,
+            reason=reason,
+            holder=holder,
+            now=now,
+            lease_s=lease_s,
+        )
+        return await self._run(job, urgent=True)
+
+    async def purge_blocks(self, thread_key: str, *, now: float | None = None) -> bool:
+        """Whether a purge holds the thread now."""
+        at = time.time() if now is None else now
+        job = partial(lifecycle.purge_blocks, thread_key=thread_key, now=at)
+        return await self._run(job, urgent=True)
+
+    async def release_purge(self, thread_key: str, *, holder: str) -> None:
+        """Give up a claim without finishing it."""
+        await self._run(partial(lifecycle.release_purge, thread_key=thread_key, holder=holder))
+
+    async def stale_purge_claims(self, *, now: float) -> list[str]:
+        """Threads whose claimed purge never finished and whose lease ran out."""
+        return await self._run(partial(lifecycle.stale_claims, now=now))
+
+    async def doom_thread_objects(self, thread_key: str, *, now: float) -> list[EngineObject]:
+        """Mark the thread's live objects for deletion; returns all it has awaiting deletion."""
+        job = partial(lifecycle.doom_thread_objects, thread_key=thread_key, now=now)
+        return await self._run(job)
+
+    async def doom_unowned_objects(self, *, before: float, now: float) -> int:
+        """Mark for deletion the objects that name no thread, created before ``before``."""
+        return await self._run(partial(lifecycle.doom_unowned, before=before, now=now))
+
+    async def due_deletions(self, *, now: float, limit: int = 500) -> list[EngineObject]:
+        """Objects awaiting deletion whose next try is due."""
+        return await self._run(partial(lifecycle.due_deletions, now=now, limit=limit))
+
+    async def settle_objects(
+        self,
+        *,
+        deleted: Sequence[EngineObject],
+        pending: Sequence[tuple[EngineObject, str, float | None]],
+        now: float,
+        backoff_s: float,
+        max_backoff_s: float,
+    ) -> None:
+        """Record deleted objects as done, and pending ones (object, why, the wait the engine
+        asked for) with their next try: that wait, else ``backoff_s`` doubled per attempt,
+        at most ``max_backoff_s``."""
+        job = partial(
+            lifecycle.settle_objects,
+            deleted=list(deleted),
+            pending=list(pending),
+            now=now,
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+        )
+        await self._run(job)
+
+    async def next_due_deletion(self) -> float | None:
+        """When the next pending deletion is due (None: none awaits)."""
+        return await self._run(lifecycle.next_due)
+
+    async def object_counts(
+        self, thread_keys: Sequence[str], *, states: Sequence[str]
+    ) -> dict[str, int]:
+        """Objects of these threads in these states (``storage.lifecycle``), per kind."""
+        job = partial(lifecycle.object_counts, thread_keys=list(thread_keys), states=list(states))
+        return await self._run(job)
+
+    async def pending_deletions(self) -> dict[str, int]:
+        """Objects still awaiting deletion, per kind."""
+        return await self._run(lifecycle.pending_counts)
+
+    async def erase_thread(self, thread_key: str, *, holder: str, now: float, tell: bool) -> Erased:
+        """Erase a thread's content and finish its purge in one transaction, then fold the
+        write-ahead log into the database so nothing erased lingers there."""
+        job = partial(
+            lifecycle.erase_thread, thread_key=thread_key, holder=holder, now=now, tell=tell
+        )
+        erased = await self._run(job)
+        await self._run(lifecycle.checkpoint)
+        return erased
+
+    async def take_purge_notice(self, thread_key: str) -> PurgeNotice | None:
+        """The finished purge the thread was not told of yet (now marked told), or None."""
+        return await self._run(partial(lifecycle.take_purge_notice, thread_key=thread_key))
+
+    async def idle_threads(self, *, before: float) -> list[IdleThread]:
+        """Threads with content or engine objects whose last activity is before ``before``."""
+        return await self._run(partial(lifecycle.idle_threads, before=before))
+
+    async def threads_named(self, *, channel: str, thread_ts: str) -> list[IdleThread]:
+        """Threads of this channel and ts (any workspace) with something left to purge."""
+        job = partial(lifecycle.threads_named, channel=channel, thread_ts=thread_ts)
+        return await self._run(job)
+
+    async def lifecycle_mark(self, name: str) -> float | None:
+        """When the named lifecycle event (e.g. the first retention sweep) happened."""
+        return await self._run(partial(lifecycle.get_mark, name=name))
+
+    async def set_lifecycle_mark(self, name: str, *, at: float) -> None:
+        await self._run(partial(lifecycle.set_mark, name=name, at=at))
 
 
 def _checked_turn_changes(changes: dict[str, object]) -> dict[str, object]:

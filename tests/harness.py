@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.config import Settings, load_settings
+from bot.lifecycle import Clock
 from handlers.app import RunningBot, running_bot, start_site, web_application
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_payloads import event_callback
@@ -89,11 +90,12 @@ class Harness:
 
 @asynccontextmanager
 async def bot_over(
-    slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: str
+    slack: FakeSlack, openai: FakeOpenAI, db: Path, *, clock: Clock | None = None, **overrides: str
 ) -> AsyncIterator[Harness]:
-    """The real app in HTTP mode over existing fakes; leaving drains it like SIGTERM does."""
+    """The real app in HTTP mode over existing fakes; leaving drains it like SIGTERM does.
+    ``clock`` drives the retention sweep (the system clock by default)."""
     settings = settings_for(slack, openai, db, **overrides)
-    async with running_bot(settings, http_mode=True) as bot:
+    async with running_bot(settings, http_mode=True, clock=clock) as bot:
         runner = await start_site(web_application(bot), "127.0.0.1", 0)
         port = runner.addresses[0][1]
         async with aiohttp.ClientSession() as http:
@@ -111,11 +113,13 @@ async def bot_over(
 
 
 @asynccontextmanager
-async def harness(tmp_path: Path, **overrides: str) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path, *, clock: Clock | None = None, **overrides: str
+) -> AsyncIterator[Harness]:
     """Fresh fakes and the real app over them."""
     async with (
         FakeSlack() as slack,
         FakeOpenAI() as openai,
-        bot_over(slack, openai, tmp_path / "insightbot.db", **overrides) as h,
+        bot_over(slack, openai, tmp_path / "insightbot.db", clock=clock, **overrides) as h,
     ):
         yield h

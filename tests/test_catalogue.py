@@ -12,7 +12,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ def _sample(hint: Any) -> object:
         return tuple(_sample(a) for a in args)
     if origin in (list, Sequence, Collection, set, frozenset) or hint in (Sequence, Collection):
         return [_sample(args[0] if args else str)]
+    if origin in (dict, Mapping) or hint is Mapping:
+        return {"file": 2, "container": 1}
     if hint is datetime:
         return datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     if isinstance(hint, type) and issubclass(hint, FailureCode):

@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers.manifest_facts import BOT_SCOPES, SCOPE_FOR_EVENT, SUBSCRIBED_EVENTS
-from tests.fakes.slack_payloads import app_mention, message
+from handlers.manifest_facts import (
+    BOT_SCOPES,
+    FORGET_SHORTCUT,
+    SCOPE_FOR_EVENT,
+    SUBSCRIBED_EVENTS,
+)
+from tests.fakes.slack_payloads import app_mention, message, message_action
 from tests.harness import harness
 
 ROOT = Path(__file__).parent.parent
@@ -136,3 +141,19 @@ def test_only_the_gateway_modules_import_the_sdks() -> None:
                 if library in _imports(path) and not relative.startswith(owners):
                     offenders.append(f"{relative} imports {library}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_the_manifests_message_shortcut_is_the_one_the_code_handles(name: str) -> None:
+    shortcuts = _manifest(name)["features"]["shortcuts"]  # type: ignore[index]
+    assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", FORGET_SHORTCUT)]
+    assert all(len(s["name"]) <= 24 and len(s["description"]) <= 150 for s in shortcuts)
+
+
+async def test_the_message_shortcut_is_answered_200(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        payload = message_action(
+            callback_id=FORGET_SHORTCUT, user="U1", channel="C1", message_ts="1.1"
+        )
+        assert await h.click(payload) == 200
+        await h.settle()

@@ -99,3 +99,11 @@ async def test_doctor_names_the_model_and_url_the_engine_does_not_know() -> None
     openai_line = next(line for line in report.splitlines() if "OpenAI:" in line)
     assert "no-such-model" in openai_line and openai.base_url in openai_line
     assert "INSIGHTBOT_MODEL" in openai_line
+
+
+async def test_doctor_shows_the_retention_setting() -> None:
+    async with FakeSlack(scopes=sorted(BOT_SCOPES)) as slack, FakeOpenAI() as openai:
+        _, default = await _doctor(slack, openai, slack.bot_token)
+        _, off = await _doctor(slack, openai, slack.bot_token, INSIGHTBOT_RETENTION_DAYS="0")
+    assert "INSIGHTBOT_RETENTION_DAYS=30: a thread idle for 30 days is purged" in default
+    assert "INSIGHTBOT_RETENTION_DAYS=0: threads' data is kept" in off

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from bot.concurrency import RateSignals
 from bot.config import Settings
 from bot.engines.base import Engine
+from bot.engines.objects import Inventory
 from bot.errors import ConfigError
 
 
@@ -24,11 +25,16 @@ class HistoryStore(Protocol):
 
 
 async def open_engine(
-    settings: Settings, *, history: HistoryStore | None = None, rate: RateSignals | None = None
+    settings: Settings,
+    *,
+    history: HistoryStore | None = None,
+    rate: RateSignals | None = None,
+    inventory: Inventory | None = None,
 ) -> Engine:
     """The engine ``settings`` choose, ready to use; close it with ``aclose()``.
 
-    ``history`` keeps the local engine's conversations (in memory when None). Raises
+    ``history`` keeps the local engine's conversations (in memory when None); ``inventory``
+    records every object the engine creates (nothing is recorded when None). Raises
     ConfigError (one line) when the chosen engine cannot run: a missing key or model, no
     ``local`` extra, no working sandbox, or a model server without tool calling.
     """
@@ -40,8 +46,10 @@ async def open_engine(
                 f"INSIGHTBOT_ENGINE=local needs the local extra ({error.name} is missing): "
                 "pip install 'insightbot[local]'."
             ) from error
-        return await open_local_engine(settings, history=history or MemoryHistory())
+        return await open_local_engine(
+            settings, history=history or MemoryHistory(), inventory=inventory
+        )
     from bot.engines.openai import build_engine
 
     settings.require("openai_api_key")
-    return build_engine(settings, rate=rate)
+    return build_engine(settings, rate=rate, inventory=inventory)

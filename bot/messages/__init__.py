@@ -8,6 +8,7 @@ The entries live in modules by area; this front is what the rest of the code use
 - ``turn``: progress, queue notices, the turn's files, how a turn ended
 - ``answers``: words inside the answer (native table captions)
 - ``governance``: access refusals, budgets, prices, feedback, the App Home
+- ``lifecycle``: forgetting a thread, retention, what a purge deleted
 - ``controls``: the buttons under an answer and the private notes of admission
 - ``files``: the file types read, and why a shared file's content cannot be used
 - ``downloads``: why a Slack file could not be fetched
@@ -126,6 +127,14 @@ from bot.messages.governance import (
     set_up_channel_label,
     unknown_price,
 )
+from bot.messages.lifecycle import (
+    analysis_cleared,
+    forget_busy,
+    forget_done,
+    forget_not_allowed,
+    forget_nothing,
+    turn_was_cleared,
+)
 from bot.messages.slack import (
     slack_channel_archived,
     slack_missing_scope,
@@ -183,6 +192,7 @@ from bot.messages.turn import (
 __all__ = [
     "Words",
     "already_finished",
+    "analysis_cleared",
     "answer_incomplete",
     "archive_corrupt",
     "archive_encrypted",
@@ -245,6 +255,10 @@ __all__ = [
     "file_not_on_slack",
     "file_problems",
     "file_too_large",
+    "forget_busy",
+    "forget_done",
+    "forget_not_allowed",
+    "forget_nothing",
     "generated_files_withheld",
     "home_admin_title",
     "home_channel_setting_line",
@@ -315,6 +329,7 @@ __all__ = [
     "task_title",
     "timed_out",
     "too_many_waiting",
+    "turn_was_cleared",
     "unexpected",
     "unknown_price",
     "unsupported_file",

@@ -54,9 +54,7 @@ async def send_upload_body(
                 if attempt == UPLOAD_ATTEMPTS:
                     raise SlackProblem(detail=f"file upload: {problem}") from problem
                 wait = problem.wait_s if problem.wait_s is not None else RETRY_PAUSE_S * attempt
-                log.info(
-                    "upload of %s failed (%s); trying again in %.1fs", path.name, problem, wait
-                )
+                log.info("a file upload failed (%s); trying again in %.1fs", problem, wait)
                 await asyncio.sleep(wait)
 
 

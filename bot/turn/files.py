@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from bot import messages
+from bot.engines.objects import Owner
 from bot.errors import FileProblem, FileUnavailable, UnsupportedFileType
 from bot.files import (
     file_record_for,
@@ -33,6 +34,7 @@ from bot.files import (
     uploaded_from_record,
 )
 from bot.governance import AccessPolicy, usable_shares
+from bot.lifecycle import upload_is_stale
 from bot.services import Services
 from bot.slack.download import download_file, refuse_remote
 from bot.turn.decisions import choose_channel_files
@@ -97,9 +99,14 @@ async def collect_turn_files(
 
 
 async def upload_turn_files(
-    *, services: Services, records: Sequence[FileRecord], lang: str
+    *,
+    services: Services,
+    records: Sequence[FileRecord],
+    lang: str,
+    owner: Owner | None = None,
 ) -> tuple[list[UploadedFile], list[str]]:
-    """Download what the engine lacks, inspect it, upload it; reuse what is already uploaded.
+    """Download what the engine lacks, inspect it, upload it (recorded under ``owner``);
+    reuse what is already uploaded and has not expired at the engine.
 
     Returns the usable files (oldest first) and one message per refused file, in ``lang``.
     """
@@ -107,20 +114,27 @@ async def upload_turn_files(
     problems: list[str] = []
     for record in records:
         try:
-            uploaded.append(await _uploaded_file_for(services=services, record=record))
+            uploaded.append(await _uploaded_file_for(services=services, record=record, owner=owner))
         except FileProblem as problem:
-            log.info("file refused: %s", problem.detail or problem.user_message)
+            # The reason names the file: only at DEBUG (file names are the user's words).
+            log.info("a file was refused (%s)", type(problem).__name__)
+            log.debug("file refused: %s", problem.detail or problem.user_message)
             problems.append(problem.text_for(lang))
     return uploaded, problems
 
 
-async def _uploaded_file_for(*, services: Services, record: FileRecord) -> UploadedFile:
+async def _uploaded_file_for(
+    *, services: Services, record: FileRecord, owner: Owner | None
+) -> UploadedFile:
     # A remembered link to a file outside Slack is refused without asking Slack again; one
     # that files.info reveals (a Slack Connect stub, an old record) is refused just the same.
     if record.is_remote:
         refuse_remote(slack_file_of(record))
     cached = uploaded_from_record(record)
-    if cached is not None:
+    stale = upload_is_stale(
+        record.uploaded_at, now=time.time(), retention_days=services.settings.retention_days
+    )
+    if cached is not None and not stale:
         return cached
     slack_file = await _resolved_slack_file(services=services, record=record)
     if slack_file.is_remote:
@@ -160,8 +174,9 @@ async def _uploaded_file_for(*, services: Services, record: FileRecord) -> Uploa
             sha256=digest,
             facts=facts,
         )
-        result = await services.engine.upload_file(local)
-    await services.store.save_file(record_with_upload(record, local, result))
+        result = await services.engine.upload_file(local, owner=owner)
+    uploaded = replace(record_with_upload(record, local, result), uploaded_at=time.time())
+    await services.store.save_file(uploaded)
     return result
 
 

@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import messages
+from bot.engines.objects import Owner
 from bot.errors import EngineAuthError, EngineQuotaExhausted, InsightbotError
 from bot.services import Services
 from bot.slack.gateway import AnswerStream
@@ -147,7 +148,10 @@ async def _answer(state: TurnState) -> None:
     limit = services.settings.max_files_per_thread
     # Chosen before any download: files beyond the limit are never fetched.
     chosen, left_out = files_for_turn(collected.records, message=message, limit=limit)
-    uploaded, problems = await upload_turn_files(services=services, records=chosen, lang=lang)
+    owner = Owner(thread_key=thread.as_str(), turn_id=turn.id)
+    uploaded, problems = await upload_turn_files(
+        services=services, records=chosen, lang=lang, owner=owner
+    )
     notices = list(collected.notices)
     if problems:
         notices.append(messages.file_problems(lang, problems))
@@ -158,12 +162,18 @@ async def _answer(state: TurnState) -> None:
     if state.control.stop.is_set():
         await report_stopped(state)
         return
-    session = await prepared_session(services=services, message=message, files=uploaded)
+    session = await prepared_session(
+        services=services, message=message, files=uploaded, owner=owner
+    )
     # The engine's own cut stays as a backstop; the model hears of every file left out.
     left_out += [name for name in session.left_out if name not in left_out]
     session = replace(session, left_out=tuple(left_out))
     if left_out:
         notices.append(messages.left_out_files(lang, left_out, limit))
+    cleared = await services.store.take_purge_notice(thread.as_str())
+    if cleared is not None:  # once, on the first question after a purge
+        days = services.settings.retention_days
+        notices.insert(0, messages.analysis_cleared(lang, reason=cleared.reason, days=days))
     if notices:
         await say(state, "\n\n".join(notices))
     question = message.text.strip() or messages.empty_question(lang)
@@ -180,6 +190,7 @@ async def _answer(state: TurnState) -> None:
             turn_id=turn.id,
             out_dir=out_dir,
             options=options,
+            owner=owner,
         )
         outcome = await follow_run(
             services=services,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.engines.base import Engine
+from bot.engines.objects import Owner
 from bot.services import Services
 from bot.types import IncomingMessage, PastTurn, Session, UploadedFile
 from storage import Store
@@ -27,9 +28,14 @@ def session_of(record: ThreadRecord | None) -> Session | None:
 
 
 async def prepared_session(
-    *, services: Services, message: IncomingMessage, files: Sequence[UploadedFile]
+    *,
+    services: Services,
+    message: IncomingMessage,
+    files: Sequence[UploadedFile],
+    owner: Owner | None = None,
 ) -> Session:
-    """Ask the engine for a live session holding ``files`` and store it for the thread.
+    """Ask the engine for a live session holding ``files`` and store it for the thread; what
+    the engine creates for it is recorded under ``owner``.
 
     Raises EngineError subclasses (from the engine) and StorageError.
     """
@@ -42,17 +48,28 @@ async def prepared_session(
         created_at=time.time(),
     )
     return await prepare_thread_session(
-        store=services.store, engine=services.engine, blank=blank, files=files
+        store=services.store, engine=services.engine, blank=blank, files=files, owner=owner
     )
 
 
 async def prepare_thread_session(
-    *, store: Store, engine: Engine, blank: ThreadRecord, files: Sequence[UploadedFile]
+    *,
+    store: Store,
+    engine: Engine,
+    blank: ThreadRecord,
+    files: Sequence[UploadedFile],
+    owner: Owner | None = None,
 ) -> Session:
     """The session of the thread ``blank.key`` (``blank`` is its record when it has none yet),
-    made live by the engine with ``files``, and stored. Raises EngineError and StorageError."""
+    made live by the engine with ``files`` (what it creates is recorded under ``owner``,
+    by default the thread), and stored. Raises EngineError and StorageError."""
     record = await store.get_thread(blank.key)
-    session = await engine.prepare_session(session=session_of(record), files=files, label=blank.key)
+    session = await engine.prepare_session(
+        session=session_of(record),
+        files=files,
+        label=blank.key,
+        owner=owner or Owner(thread_key=blank.key),
+    )
     await store.save_thread(
         replace(
             record or blank,

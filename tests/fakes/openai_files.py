@@ -123,6 +123,8 @@ async def create_file(request: web.Request) -> web.Response:
         raise ApiError(400, f"Invalid value for 'purpose': {purpose!r}.", param="purpose")
     expires_at = None
     if "expires_after[seconds]" in fields:
+        if fields.get("expires_after[anchor]") != "created_at":
+            raise ApiError(400, "Invalid value for 'expires_after.anchor'.")
         seconds = int(fields["expires_after[seconds]"])
         if not 3600 <= seconds <= 2_592_000:
             raise ApiError(400, "expires_after.seconds must be between 3600 and 2592000.")
@@ -167,6 +169,18 @@ async def delete_file(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- uploads
 
 
+def _expiry_seconds(expires_after: object) -> int | None:
+    """``expires_after`` of an upload (JSON): the file it becomes expires that long after."""
+    if expires_after is None:
+        return None
+    if not isinstance(expires_after, dict) or expires_after.get("anchor") != "created_at":
+        raise ApiError(400, "Invalid value for 'expires_after.anchor'.", param="expires_after")
+    seconds = expires_after.get("seconds")
+    if not isinstance(seconds, int) or not 3600 <= seconds <= 2_592_000:
+        raise ApiError(400, "expires_after.seconds must be between 3600 and 2592000.")
+    return seconds
+
+
 def pending_upload(fake: FakeOpenAI, upload_id: str) -> UploadState:
     upload = fake.uploads.get(upload_id)
     if upload is None:
@@ -190,6 +204,7 @@ async def create_upload(request: web.Request) -> web.Response:
         purpose=purpose,
         mime_type=required(body, "mime_type"),
         bytes=declared,
+        expires_after_s=_expiry_seconds(body.get("expires_after")),
     )
     fake = fake_of(request)
     (fake.tmp_dir / "uploads" / upload.id).mkdir(parents=True)
@@ -242,6 +257,8 @@ async def complete_upload(request: web.Request) -> web.Response:
     file = StoredFile(
         id=file_id, filename=upload.filename, purpose=upload.purpose, bytes=received, path=dest
     )
+    if upload.expires_after_s is not None:
+        file.expires_at = file.created_at + upload.expires_after_s
     fake.files[file_id] = file
     upload.file = file
     upload.status = "completed"

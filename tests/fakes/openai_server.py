@@ -88,6 +88,9 @@ Control API:
                                     retrieve) stops after n events: the connection is
                                     dropped mid-body (abrupt) or the body just ends
     expire_container(container_id)  status "expired", its files' data discarded
+    deletes_held: asyncio.Event | None  while set to an unset Event, every DELETE waits for
+                                    it (after being recorded): a purge caught half-way
+    deletes_seen: asyncio.Event     set at every DELETE request (tests wait on it)
     file_bytes(file_id) -> bytes;  container_file_bytes(container_id, file_id) -> bytes
     container_files_named(name)     container files of that name (``content_requests``
                                     counts reads of their content; ``virtual`` ones are
@@ -227,6 +230,8 @@ class FakeOpenAI:
     upload_parts: list[int] = field(default_factory=list)
     base_url: str = field(default="", init=False)
     tmp_dir: Path = field(default_factory=Path, init=False)
+    deletes_held: asyncio.Event | None = None
+    deletes_seen: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
     _faults: list[Fault] = field(default_factory=list, init=False, repr=False)
     _response_failures: list[ModelFailure] = field(default_factory=list, init=False, repr=False)
     _stream_cuts: list[StreamCut] = field(default_factory=list, init=False, repr=False)
@@ -368,6 +373,10 @@ class FakeOpenAI:
                     request[JSON_BODY] = record.json
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
+            if request.method == "DELETE":
+                self.deletes_seen.set()
+                if self.deletes_held is not None:
+                    await self.deletes_held.wait()
             self._authenticate(request)
             fault = self._take_fault(request.method, request.path)
             if fault is not None:

@@ -173,6 +173,7 @@ class UploadState:
     status: str = "pending"
     parts: dict[str, UploadPartState] = field(default_factory=dict)
     file: StoredFile | None = None
+    expires_after_s: int | None = None  # the file it becomes expires this long after creation
 
     def to_json(self) -> Json:
         return {

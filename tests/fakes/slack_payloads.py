@@ -410,3 +410,35 @@ def view_submission(
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+def message_action(
+    *,
+    callback_id: str,
+    user: str,
+    channel: str,
+    message_ts: str,
+    thread_ts: str | None = None,
+    text: str = "",
+    message_user: str = BOT_USER_ID,
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A ``message_action`` payload: someone used a message shortcut on a message."""
+    msg: dict[str, Any] = {"type": "message", "user": message_user, "ts": message_ts, "text": text}
+    if thread_ts:
+        msg["thread_ts"] = thread_ts
+    return {
+        "type": "message_action",
+        "token": "fake-verification-token",
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": "fake-workspace"},
+        "user": {"id": user, "username": "user", "name": "user", "team_id": team_id},
+        "channel": {"id": channel, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}.fake",
+        "response_url": f"https://hooks.slack.com/app/{team_id}/{uuid.uuid4().int % 10**12}/fake",
+        "message_ts": message_ts,
+        "message": msg,
+    }

@@ -27,6 +27,15 @@ from bot.engines.local.conversation import PYTHON_TOOL
 from bot.engines.local.instructions import local_instructions
 from bot.engines.local.pool import KernelPool
 from bot.engines.local.run import HistoryBook, LocalRun, RunPlan
+from bot.engines.objects import (
+    Deletion,
+    EngineObject,
+    Inventory,
+    ObjectKind,
+    Outcome,
+    Owner,
+    note_for,
+)
 from bot.errors import EngineBadRequest, EngineError
 from bot.files import safe_display_name
 from bot.types import (
@@ -56,8 +65,10 @@ class LocalEngine:
         pool: KernelPool,
         files_dir: Path,
         history: HistoryBook,
+        inventory: Inventory | None = None,
     ) -> None:
         self._settings = settings
+        self._inventory = inventory
         self._model = model
         self._pool = pool
         self._files_dir = files_dir
@@ -66,18 +77,21 @@ class LocalEngine:
         files_dir.mkdir(parents=True, exist_ok=True)
         files_dir.chmod(0o700)
 
-    async def upload_file(self, file: LocalFile) -> UploadedFile:
-        """Keep a copy of ``file`` (once per content). Raises EngineError when it cannot."""
+    async def upload_file(self, file: LocalFile, *, owner: Owner | None = None) -> UploadedFile:
+        """Keep a copy of ``file`` (once per content; each thread using it is recorded under
+        its ``owner``). Raises EngineError when it cannot."""
         target = self._files_dir / file.sha256
         try:
             if not target.is_file():
                 await asyncio.to_thread(_copy_atomically, file.path, target)
         except OSError as err:
-            raise EngineError(detail=f"cannot keep a copy of {file.name}: {err}") from err
+            raise EngineError(detail=f"cannot keep a copy of a file: {err}") from err
+        file_id = f"local-{file.sha256}"
+        await note_for(self._inventory, owner)(ObjectKind.FILE, file_id)
         return UploadedFile(
             key=file.key,
             name=file.name,
-            file_id=f"local-{file.sha256}",
+            file_id=file_id,
             size=file.size,
             sha256=file.sha256,
             facts=file.facts,
@@ -90,10 +104,16 @@ class LocalEngine:
         session: Session | None,
         files: Sequence[UploadedFile],
         label: str,
+        owner: Owner | None = None,
     ) -> Session:
-        """The thread's session: a new conversation id on first use; each file's path in
-        /mnt/data (newest win beyond INSIGHTBOT_MAX_FILES_PER_THREAD)."""
-        conversation_id = session.conversation_id if session else f"local-{secrets.token_hex(12)}"
+        """The thread's session: a new conversation id on first use (recorded under
+        ``owner``); each file's path in /mnt/data (newest win beyond
+        INSIGHTBOT_MAX_FILES_PER_THREAD)."""
+        if session is None:
+            conversation_id = f"local-{secrets.token_hex(12)}"
+            await note_for(self._inventory, owner)(ObjectKind.CONVERSATION, conversation_id)
+        else:
+            conversation_id = session.conversation_id
         limit = self._settings.max_files_per_thread
         kept = list(files)[-limit:]
         left_out = [f.name for f in list(files)[:-limit]] if len(files) > limit else []
@@ -120,11 +140,13 @@ class LocalEngine:
         turn_id: str,
         out_dir: Path,
         options: RunOptions | None = None,
+        owner: Owner | None = None,
     ) -> AsyncIterator[EngineEvent]:
         """Start the run in a task of its own and follow its events (see bot/engines/local/run.py).
 
         ``options`` are not used: the model server serves INSIGHTBOT_LOCAL_MODEL, and no one
-        else's dashboard attributes the run."""
+        else's dashboard attributes the run. A run keeps nothing after it ends (its messages go
+        to the conversation's history), so there is nothing to record under ``owner``."""
         return self._started(
             session=session,
             question=question,
@@ -230,16 +252,44 @@ class LocalEngine:
                 error.detail or error.user_message,
             )
 
-    async def forget(self, session: Session) -> None:
-        """Shut the thread's kernel down and delete its files and conversation history."""
-        await self._pool.forget(session.conversation_id)
-        await self._history.forget_local_history(session.conversation_id)
+    async def forget(self, objects: Sequence[EngineObject]) -> list[Deletion]:
+        """Delete conversations (kernel, files and history) and file copies; runs keep
+        nothing and there are no containers, so those are already gone."""
+        deletions = []
+        for obj in objects:
+            try:
+                if obj.kind is ObjectKind.CONVERSATION:
+                    await self.forget_conversation(obj.object_id)
+                    outcome = Outcome.DELETED
+                elif obj.kind is ObjectKind.FILE:
+                    outcome = (
+                        Outcome.DELETED if await self.delete_file(obj.object_id) else Outcome.GONE
+                    )
+                else:
+                    outcome = Outcome.GONE
+            except OSError as err:
+                deletions.append(Deletion(obj, Outcome.PENDING, f"{type(err).__name__}: {err}"))
+                continue
+            deletions.append(Deletion(obj, outcome))
+        return deletions
 
-    async def delete_file(self, file_id: str) -> None:
-        """Delete our copy of a file (no thread may use it any more)."""
+    async def own_containers(self) -> list[EngineObject]:
+        """None: the local engine's kernels live in its own folder, deleted with the thread."""
+        return []
+
+    async def forget_conversation(self, conversation_id: str) -> None:
+        """Shut the thread's kernel down and delete its files and conversation history."""
+        await self._pool.forget(conversation_id)
+        await self._history.forget_local_history(conversation_id)
+
+    async def delete_file(self, file_id: str) -> bool:
+        """Delete our copy of a file (no thread may use it any more); False when there was
+        none."""
         copy = self._copy_of(file_id)
-        if copy is not None:
-            await asyncio.to_thread(copy.unlink, missing_ok=True)
+        if copy is None:
+            return False
+        await asyncio.to_thread(copy.unlink, missing_ok=True)
+        return True
 
     async def aclose(self) -> None:
         """Stop every run, shut every kernel down and close the model client."""

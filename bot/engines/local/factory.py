@@ -22,6 +22,7 @@ from bot.engines.local.limits import (
 from bot.engines.local.pool import KernelPool
 from bot.engines.local.run import HistoryBook
 from bot.engines.local.sandbox import SandboxSpec, find_tools, probe_sandbox, python_paths
+from bot.engines.objects import Inventory
 from bot.errors import ConfigError, EngineBadRequest
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,9 @@ def local_root_for(settings: Settings) -> Path:
     return settings.db_path.parent / f"{settings.db_path.stem}-local"
 
 
-async def open_local_engine(settings: Settings, *, history: HistoryBook) -> LocalEngine:
+async def open_local_engine(
+    settings: Settings, *, history: HistoryBook, inventory: Inventory | None = None
+) -> LocalEngine:
     """The local engine, ready: the sandbox works and the model server accepts tools.
 
     Raises ConfigError (one line) when a setting is missing, the sandbox cannot be built, or
@@ -109,6 +112,7 @@ async def open_local_engine(settings: Settings, *, history: HistoryBook) -> Loca
         pool=pool,
         files_dir=root / "files",
         history=history,
+        inventory=inventory,
     )
     try:
         await engine.check_tools()

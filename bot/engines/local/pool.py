@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -124,9 +125,11 @@ class KernelPool:
             self._changed.notify_all()
 
     async def forget(self, thread: str) -> None:
-        """Shut down ``thread``'s kernel and delete its files."""
+        """Shut down ``thread``'s kernel and delete its files (also those a kernel of an
+        earlier process, or of another process on the same folder, left behind)."""
         slot = self._slots.pop(thread, None)
         if slot is None:
+            await asyncio.to_thread(shutil.rmtree, self._home(thread), ignore_errors=True)
             return
         async with slot.lock:
             await slot.kernel.remove()

@@ -188,7 +188,7 @@ async def _fetch_one(
         )
         return ArtifactWithheld(name, cited.file_id, reason, size=size, limit=limit)
     except openai.OpenAIError as err:
-        log.warning("could not download %s from %s: %s", name, cited.container_id, err)
+        log.warning("could not download %s from %s: %s", cited.file_id, cited.container_id, err)
         return None
     if received == 0:
         await asyncio.to_thread(path.unlink, missing_ok=True)

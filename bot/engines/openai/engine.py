@@ -18,6 +18,17 @@ import openai
 
 from bot.concurrency import RateSignals
 from bot.config import Settings
+from bot.engines.objects import (
+    Deletion,
+    EngineObject,
+    Inventory,
+    Note,
+    ObjectKind,
+    Owner,
+    note_for,
+    upload_lifetime_s,
+)
+from bot.engines.openai.deletes import delete_objects, own_containers
 from bot.engines.openai.errors import engine_error_from
 from bot.engines.openai.follow import EngineContext, Timing, resume_events
 from bot.engines.openai.run import TurnRun
@@ -43,7 +54,9 @@ class OpenAIEngine:
         client: openai.AsyncOpenAI | None = None,
         timing: Timing | None = None,
         rate: RateSignals | None = None,
+        inventory: Inventory | None = None,
     ) -> None:
+        self._inventory = inventory
         if client is None:
             if not settings.openai_api_key:
                 raise ConfigError("OPENAI_API_KEY is not set.")
@@ -63,8 +76,9 @@ class OpenAIEngine:
             client=client, settings=settings, timing=timing or Timing(), rate=rate
         )
 
-    async def upload_file(self, file: LocalFile) -> UploadedFile:
-        """Upload one local file, streamed from disk (large files in parts).
+    async def upload_file(self, file: LocalFile, *, owner: Owner | None = None) -> UploadedFile:
+        """Upload one local file, streamed from disk (large files in parts), recorded in the
+        inventory under ``owner``; it expires at OpenAI after the retention period.
 
         Files of types the sandbox does not read directly travel wrapped in a .zip.
         Raises EngineError subclasses.
@@ -79,10 +93,14 @@ class OpenAIEngine:
                     path=form.path,
                     upload_name=form.upload_name,
                     mime_type=form.mime_type,
+                    expires_after_s=upload_lifetime_s(self._settings.retention_days),
                 )
             except openai.OpenAIError as err:
                 raise engine_error_from(err) from err
-        log.info("uploaded %s as %s (%s)", file.name, file_id, form.upload_name)
+        await self._note(owner)(ObjectKind.FILE, file_id)
+        # File names are the user's words: only at DEBUG.
+        log.debug("uploaded %s as %s (%s)", file.name, file_id, form.upload_name)
+        log.info("uploaded a file as %s", file_id)
         return UploadedFile(
             key=file.key,
             name=file.name,
@@ -99,12 +117,15 @@ class OpenAIEngine:
         session: Session | None,
         files: Sequence[UploadedFile],
         label: str,
+        owner: Owner | None = None,
     ) -> Session:
         """Return a Session whose conversation exists and whose live container holds ``files``.
 
         Creates the conversation on first use (metadata ``insightbot_thread: label``) and a
-        container when there is none, it expired, or it is too small. Raises EngineError.
+        container when there is none, it expired, or it is too small; both are recorded in the
+        inventory under ``owner``. Raises EngineError.
         """
+        note = self._note(owner)
         if session is None:
             try:
                 created = await self._client.conversations.create(
@@ -113,6 +134,7 @@ class OpenAIEngine:
             except openai.OpenAIError as err:
                 raise engine_error_from(err) from err
             conversation_id = created.id
+            await note(ObjectKind.CONVERSATION, conversation_id)
         else:
             conversation_id = session.conversation_id
         return await prepare_sandbox(
@@ -123,6 +145,7 @@ class OpenAIEngine:
             name=f"insightbot {label}",
             max_files=self._settings.max_files_per_thread,
             max_tier=self._settings.container_memory_max,
+            note=note,
         )
 
     def run(
@@ -135,10 +158,11 @@ class OpenAIEngine:
         turn_id: str,
         out_dir: Path,
         options: RunOptions | None = None,
+        owner: Owner | None = None,
     ) -> AsyncIterator[EngineEvent]:
         """Start a response and yield its events; the first is RunStarted (or
         ConversationReplaced, then RunStarted), the last Finished or Failed. Files the code
-        produced are saved in ``out_dir``."""
+        produced are saved in ``out_dir``. What the run creates is recorded under ``owner``."""
         turn = TurnRun(
             self._ctx,
             session=session,
@@ -148,6 +172,7 @@ class OpenAIEngine:
             turn_id=turn_id,
             out_dir=out_dir,
             options=options or RunOptions(),
+            note=self._note(owner),
         )
         return turn.events()
 
@@ -179,6 +204,20 @@ class OpenAIEngine:
         except openai.OpenAIError as err:
             raise engine_error_from(err) from err
 
+    async def forget(self, objects: Sequence[EngineObject]) -> list[Deletion]:
+        """DELETE each object at OpenAI; 404 is done, 5xx/429/timeouts are PENDING."""
+        return await delete_objects(self._client, objects)
+
+    async def own_containers(self) -> list[EngineObject]:
+        """Containers named ``insightbot …`` in the project. Raises EngineError subclasses."""
+        try:
+            return await own_containers(self._client)
+        except openai.OpenAIError as err:
+            raise engine_error_from(err) from err
+
+    def _note(self, owner: Owner | None) -> Note:
+        return note_for(self._inventory, owner)
+
     async def check(self) -> str:
         """Retrieve the configured model (a cheap authenticated call). Raises EngineError."""
         try:
@@ -192,7 +231,10 @@ class OpenAIEngine:
             await self._client.close()
 
 
-def build_engine(settings: Settings, *, rate: RateSignals | None = None) -> OpenAIEngine:
+def build_engine(
+    settings: Settings, *, rate: RateSignals | None = None, inventory: Inventory | None = None
+) -> OpenAIEngine:
     """The engine for ``settings`` with its own HTTP client, telling ``rate`` about rate limits
-    and accepted runs. Raises ConfigError without a key."""
-    return OpenAIEngine(settings=settings, rate=rate)
+    and accepted runs and ``inventory`` about every object it creates. Raises ConfigError
+    without a key."""
+    return OpenAIEngine(settings=settings, rate=rate, inventory=inventory)

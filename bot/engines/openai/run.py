@@ -23,6 +23,7 @@ import openai
 from bot.engines.failures import failure_from_error
 from bot.engines.history import summary_items
 from bot.engines.instructions import asks_for_excel, instructions_for
+from bot.engines.objects import Note, ObjectKind
 from bot.engines.openai.errors import (
     engine_error_from,
     error_message_of,
@@ -46,6 +47,7 @@ from bot.types import (
     Failed,
     PastTurn,
     RunOptions,
+    RunStarted,
     Session,
     UploadedFile,
 )
@@ -86,9 +88,11 @@ class TurnRun:
         turn_id: str,
         out_dir: Path,
         options: RunOptions,
+        note: Note,
     ) -> None:
         self.ctx = ctx
         self.options = options
+        self.note = note
         self.out_dir = out_dir
         self.session = session
         self.question = question
@@ -114,6 +118,9 @@ class TurnRun:
                         resumable=self.ctx.settings.background,
                         out_dir=self.out_dir,
                     ):
+                        if isinstance(event, RunStarted):
+                            # The first moment its id is known: into the inventory at once.
+                            await self.note(ObjectKind.RESPONSE, event.response_id)
                         yield event
                     return
                 except NoResponse as lost:
@@ -265,6 +272,7 @@ class TurnRun:
             name=f"insightbot {self.session.conversation_id}",
             max_files=settings.max_files_per_thread,
             max_tier=settings.container_memory_max,
+            note=self.note,
         )
 
     async def _replace_conversation(self) -> str:
@@ -284,6 +292,7 @@ class TurnRun:
             created = await self.ctx.client.conversations.create(items=items, metadata=metadata)
         except openai.OpenAIError as err:
             raise engine_error_from(err) from err
+        await self.note(ObjectKind.CONVERSATION, created.id)
         log.info("conversation %s refused its old sandbox; replaced by %s", old_id, created.id)
         self.session = replace(self.session, conversation_id=created.id)
         return created.id

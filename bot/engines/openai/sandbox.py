@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import openai
 
+from bot.engines.objects import Note, ObjectKind
 from bot.engines.openai.errors import engine_error_from, is_expired_message
 from bot.engines.openai.fonts import ensure_font
 from bot.engines.sizing import files_that_fit, memory_tier_for, tier_is_enough
@@ -52,8 +53,11 @@ async def live_container(client: openai.AsyncOpenAI, container_id: str) -> LiveC
     return LiveContainer(found.id, found.memory_limit)
 
 
-async def create_container(client: openai.AsyncOpenAI, *, name: str, tier: str) -> str:
-    """Create an empty container; return its id. Raises EngineError subclasses."""
+async def create_container(
+    client: openai.AsyncOpenAI, *, name: str, tier: str, note: Note | None = None
+) -> str:
+    """Create an empty container, recorded with ``note``; return its id. Raises EngineError
+    subclasses."""
     try:
         created = await client.containers.create(
             name=name[:_NAME_LIMIT],
@@ -62,6 +66,8 @@ async def create_container(client: openai.AsyncOpenAI, *, name: str, tier: str) 
         )
     except openai.OpenAIError as err:
         raise engine_error_from(err) from err
+    if note is not None:
+        await note(ObjectKind.CONTAINER, created.id)
     log.info("created container %s (%s)", created.id, tier)
     return created.id
 
@@ -96,12 +102,14 @@ async def prepare_sandbox(
     name: str,
     max_files: int,
     max_tier: str,
+    note: Note | None = None,
 ) -> Session:
     """A Session on ``conversation_id`` whose live container holds the newest ``files`` and
     the Hangul font (``font_path`` None when the font could not be put there).
 
     Reuses the previous container when it is alive, big enough and holds no file that no
-    longer fits; otherwise creates a new one. Raises EngineError subclasses.
+    longer fits; otherwise creates a new one (recorded with ``note``). Raises EngineError
+    subclasses.
     """
     kept, left_out = files_that_fit(files, limit=max_files)
     tier = memory_tier_for(kept, maximum=max_tier)
@@ -124,7 +132,7 @@ async def prepare_sandbox(
     for attempt in range(2):
         fresh = container_id is None
         if container_id is None:
-            container_id = await create_container(client, name=name, tier=tier)
+            container_id = await create_container(client, name=name, tier=tier, note=note)
             paths, current_tier = {}, tier
         missing = [f for f in kept if f.file_id not in paths]
         try:

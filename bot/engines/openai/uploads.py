@@ -13,9 +13,10 @@ import io
 import logging
 import os
 from pathlib import Path
-from typing import IO, BinaryIO, Final, cast
+from typing import IO, Any, BinaryIO, Final, cast
 
 import openai
+from openai import omit
 
 from bot.errors import EngineUnavailable
 
@@ -78,30 +79,55 @@ def md5_of(path: Path) -> str:
 
 
 async def upload_path(
-    client: openai.AsyncOpenAI, *, path: Path, upload_name: str, mime_type: str
+    client: openai.AsyncOpenAI,
+    *,
+    path: Path,
+    upload_name: str,
+    mime_type: str,
+    expires_after_s: int | None = None,
 ) -> str:
-    """Upload ``path`` under ``upload_name``; return the engine file id.
+    """Upload ``path`` under ``upload_name``; return the engine file id. With
+    ``expires_after_s`` the file expires that long after its creation (a backstop for
+    retention: it goes even if our own deletion never happens).
 
     Raises openai SDK errors (the caller translates them) and EngineUnavailable.
     """
     size = (await asyncio.to_thread(path.stat)).st_size
+    expires: Any = (
+        omit if expires_after_s is None else {"anchor": "created_at", "seconds": expires_after_s}
+    )
     if size <= DIRECT_LIMIT:
         with path.open("rb") as handle:
             created = await client.files.create(
-                file=(upload_name, handle, mime_type), purpose=PURPOSE
+                file=(upload_name, handle, mime_type), purpose=PURPOSE, expires_after=expires
             )
         return created.id
     return await _upload_in_parts(
-        client, path=path, size=size, upload_name=upload_name, mime_type=mime_type
+        client,
+        path=path,
+        size=size,
+        upload_name=upload_name,
+        mime_type=mime_type,
+        expires=expires,
     )
 
 
 async def _upload_in_parts(
-    client: openai.AsyncOpenAI, *, path: Path, size: int, upload_name: str, mime_type: str
+    client: openai.AsyncOpenAI,
+    *,
+    path: Path,
+    size: int,
+    upload_name: str,
+    mime_type: str,
+    expires: Any,
 ) -> str:
     md5 = asyncio.create_task(asyncio.to_thread(md5_of, path))
     upload = await client.uploads.create(
-        bytes=size, filename=upload_name, mime_type=mime_type, purpose=PURPOSE
+        bytes=size,
+        filename=upload_name,
+        mime_type=mime_type,
+        purpose=PURPOSE,
+        expires_after=expires,
     )
     try:
         part_ids: list[str] = []
@@ -120,7 +146,7 @@ async def _upload_in_parts(
         raise
     if completed.file is None:
         raise EngineUnavailable(detail=f"upload {upload.id} completed without a file")
-    log.info("uploaded %s in %d parts", upload_name, len(part_ids))
+    log.info("uploaded %s in %d parts", completed.file.id, len(part_ids))
     return completed.file.id
 
 
