@@ -186,7 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"insightbot: {error.user_message}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.log_format)
+    # `ask` shows its own progress; routine log lines would only interleave with it.
+    quiet = args.command == "ask" and settings.log_level == "INFO"
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     for warning in settings.warnings():
         logging.getLogger("insightbot").warning(warning)
     try:
@@ -219,8 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except InsightbotError as error:
         # `ask` speaks the language of its question; the other commands are for operators.
+        # Whoever runs a command may read the cause (a host, a refusal): a channel may not.
         lang = messages.language_of(getattr(args, "question", None) or "")
-        print(messages.cli_problem(lang, error.text_for(lang)), file=sys.stderr)
+        said = error.text_for(lang)
+        if error.detail and error.detail not in said:
+            said = f"{said} ({error.detail})"
+        print(messages.cli_problem(lang, said), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

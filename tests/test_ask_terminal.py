@@ -145,3 +145,30 @@ async def test_no_files_and_no_thread_is_one_clear_line(tmp_path: Path) -> None:
         code, _out, err = await _command(fake, tmp_path, "-q", "total?")
         assert fake.requests == []
     assert code == 2 and "name at least one data file" in err
+
+
+def test_an_unreachable_engine_is_named_with_its_cause_and_no_log_noise(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "data.csv").write_bytes(CSV)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "SLACK", "INSIGHTBOT"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        OPENAI_API_KEY="sk-test-unreachable",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
+        XDG_DATA_HOME=str(tmp_path / "data-home"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "data.csv", "-q", "total?"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port}: the connection was refused" in result.stderr
+    assert not [line for line in result.stderr.splitlines() if line.startswith("{")], result.stderr
+    assert "Traceback" not in result.stderr
