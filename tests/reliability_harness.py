@@ -16,8 +16,9 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_payloads import as_app_mention, block_actions
 from tests.fakes.slack_server import FakeSlack, SeenMessage
 from tests.harness import Harness
+from tests.samples import SALES_CSV
 
-CSV = b"region,amount\nSeoul,100\nBusan,200\nDaegu,300\n"
+CSV = SALES_CSV
 ANSWER = "3 rows, total 600"  # what the fake model says about CSV
 
 

@@ -17,8 +17,9 @@ from bot.engines.openai import OpenAIEngine
 from storage import open_store
 from tests.fakes.openai_model import ModelArtifact, ModelContext, ModelResult, default_model
 from tests.fakes.openai_server import FakeOpenAI
+from tests.samples import KOREAN_SALES_CSV
 
-CSV = "지역,매출\n서울,100\n부산,200\n대구,300\n".encode("cp949")
+CSV = KOREAN_SALES_CSV
 
 
 async def _ask(

@@ -44,22 +44,18 @@ SALES = "월,매출\n1월,100\n2월,200\n3월,300\n"
 COSTS = "item;cost\nrent;1000\nfood;250\n"
 
 
-def settings_for(fake: FakeOpenAI, **changes: object) -> Settings:
+def settings_for(openai_fake: FakeOpenAI, **changes: object) -> Settings:
     base = Settings(
-        openai_api_key=Secret(fake.api_key), openai_base_url=fake.base_url, model="gpt-5.6"
+        openai_api_key=Secret(openai_fake.api_key),
+        openai_base_url=openai_fake.base_url,
+        model="gpt-5.6",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-async def engine(fake: FakeOpenAI) -> AsyncIterator[OpenAIEngine]:
-    built = OpenAIEngine(settings=settings_for(fake), timing=FAST)
+async def engine(openai_fake: FakeOpenAI) -> AsyncIterator[OpenAIEngine]:
+    built = OpenAIEngine(settings=settings_for(openai_fake), timing=FAST)
     yield built
     await built.aclose()
 
@@ -131,12 +127,12 @@ SALES_LINE = "- sales.csv: 3 rows, total 600 (encoding cp949)"
 
 
 async def test_csv_question_gives_text_and_png_chart(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded, session, events = await first_turn(engine, tmp_path, question="매출 chart 보여줘")
 
     start = events[0]
-    assert isinstance(start, RunStarted) and start.response_id in fake.responses
+    assert isinstance(start, RunStarted) and start.response_id in openai_fake.responses
     assert start.request_id and start.request_id.startswith("req_")
     done = finished(events)
     assert SALES_LINE in done.text
@@ -153,23 +149,23 @@ async def test_csv_question_gives_text_and_png_chart(
 
     # The model was told the file's exact sandbox path, as the API returned it.
     path = session.file_paths[uploaded.file_id]
-    assert path.endswith("-sales.csv") and path in (fake.model_calls[0].instructions or "")
-    (create,) = fake.requests_to("POST", "/v1/responses")
+    assert path.endswith("-sales.csv") and path in (openai_fake.model_calls[0].instructions or "")
+    (create,) = openai_fake.requests_to("POST", "/v1/responses")
     body = create.json or {}
     assert body["background"] is True and body["stream"] is True and body["store"] is True
     assert body["include"] == ["code_interpreter_call.outputs"]
     assert body["tools"] == [{"type": "code_interpreter", "container": session.container_id}]
     assert body["conversation"] == session.conversation_id
     assert body["metadata"] == {"insightbot_turn": "turn-1"}
-    assert fake.conversations[session.conversation_id].metadata == {
+    assert openai_fake.conversations[session.conversation_id].metadata == {
         "insightbot_thread": "T1:C1:1.0"
     }
-    container = fake.containers[session.container_id or ""]
+    container = openai_fake.containers[session.container_id or ""]
     assert (container.memory_limit, container.expires_minutes) == ("1g", 20)
 
 
 async def test_two_files_in_one_question(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     sales = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     costs = await engine.upload_file(local_file(tmp_path, "costs.csv", COSTS))
@@ -190,7 +186,7 @@ async def test_two_files_in_one_question(
 
 
 async def test_follow_up_uses_the_same_conversation_without_reupload(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded, session, _ = await first_turn(engine, tmp_path)
     again = await engine.prepare_session(session=session, files=[uploaded], label="T1:C1:1.0")
@@ -206,16 +202,16 @@ async def test_follow_up_uses_the_same_conversation_without_reupload(
         )
     )
     assert SALES_LINE in done.text
-    creates = fake.requests_to("POST", "/v1/responses")
+    creates = openai_fake.requests_to("POST", "/v1/responses")
     assert [c.json["conversation"] for c in creates if c.json] == [session.conversation_id] * 2
-    assert fake.model_calls[1].history_length > 0
-    assert len(fake.requests_to("POST", "/v1/files")) == 1
+    assert openai_fake.model_calls[1].history_length > 0
+    assert len(openai_fake.requests_to("POST", "/v1/files")) == 1
     # one container, one file add, the Hangul font; the follow-up adds nothing
-    assert len(fake.requests_to("POST", "/v1/containers")) == 3
+    assert len(openai_fake.requests_to("POST", "/v1/containers")) == 3
 
 
 async def test_uncited_files_the_code_wrote_are_delivered_too(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     def model(context: ModelContext) -> ModelResult:
         result = default_model(context)
@@ -223,7 +219,7 @@ async def test_uncited_files_the_code_wrote_are_delivered_too(
         text = result.text + "\n\nSaved [the summary](sandbox:/mnt/data/summary.csv)."
         return replace(result, text=text, artifacts=[*result.artifacts, extra])
 
-    fake.model = model
+    openai_fake.model = model
     _, _, events = await first_turn(engine, tmp_path, question="chart and a summary file")
 
     artifacts = {e.name: e for e in events if isinstance(e, Artifact)}
@@ -237,31 +233,31 @@ async def test_uncited_files_the_code_wrote_are_delivered_too(
 
 
 async def test_expired_container_is_replaced_and_files_added_again(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded, session, _ = await first_turn(engine, tmp_path)
-    fake.expire_container(session.container_id or "")
+    openai_fake.expire_container(session.container_id or "")
 
     renewed = await engine.prepare_session(session=session, files=[uploaded], label="T1:C1:1.0")
 
     assert renewed.container_id != session.container_id
     assert renewed.conversation_id == session.conversation_id
-    adds = fake.requests_to("POST", f"/v1/containers/{renewed.container_id}/files")
+    adds = openai_fake.requests_to("POST", f"/v1/containers/{renewed.container_id}/files")
     assert [a.json for a in adds if a.json] == [{"file_id": uploaded.file_id}]
     assert renewed.font_path and renewed.font_path.endswith("NanumGothic.ttf")
-    assert len(fake.requests_to("POST", "/v1/files")) == 1  # never uploaded again
+    assert len(openai_fake.requests_to("POST", "/v1/files")) == 1  # never uploaded again
     events = await ask(
         engine, out_dir=tmp_path, session=renewed, files=[uploaded], question="again", turn_id="t2"
     )
     assert SALES_LINE in finished(events).text
-    assert fake.model_calls[-1].container_id == renewed.container_id
+    assert openai_fake.model_calls[-1].container_id == renewed.container_id
 
 
 async def test_conversation_that_refuses_the_old_container_is_replaced(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded, session, first = await first_turn(engine, tmp_path)
-    fake.expire_container(session.container_id or "")
+    openai_fake.expire_container(session.container_id or "")
     renewed = await engine.prepare_session(session=session, files=[uploaded], label="T1:C1:1.0")
     history = [PastTurn(question="How much did we sell?", answer=finished(first).text)]
 
@@ -280,29 +276,29 @@ async def test_conversation_that_refuses_the_old_container_is_replaced(
     assert replaced.conversation_id != session.conversation_id
     assert isinstance(events[1], RunStarted)
     assert SALES_LINE in finished(events).text
-    new_conversation = fake.conversations[replaced.conversation_id]
+    new_conversation = openai_fake.conversations[replaced.conversation_id]
     assert new_conversation.metadata["insightbot_thread"] == "T1:C1:1.0"
     seeded = str(new_conversation.items)
     assert "How much did we sell?" in seeded and "600" in seeded
-    last_create = fake.requests_to("POST", "/v1/responses")[-1]
+    last_create = openai_fake.requests_to("POST", "/v1/responses")[-1]
     assert (last_create.json or {})["conversation"] == replaced.conversation_id
 
 
 async def test_container_too_small_for_the_data_is_replaced_by_a_bigger_one(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded, session, _ = await first_turn(engine, tmp_path)
     grown = replace(uploaded, size=200 * MB)  # as if the thread's data had grown
     bigger = await engine.prepare_session(session=session, files=[grown], label="T1:C1:1.0")
     assert bigger.container_id != session.container_id and bigger.memory_limit == "4g"
-    assert fake.containers[bigger.container_id or ""].memory_limit == "4g"
-    assert len(fake.requests_to("POST", "/v1/files")) == 1
+    assert openai_fake.containers[bigger.container_id or ""].memory_limit == "4g"
+    assert len(openai_fake.requests_to("POST", "/v1/files")) == 1
 
 
 async def test_only_the_newest_files_go_in_and_the_others_are_named(
-    fake: FakeOpenAI, tmp_path: Path
+    openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    engine = OpenAIEngine(settings=settings_for(fake, max_files_per_thread=2), timing=FAST)
+    engine = OpenAIEngine(settings=settings_for(openai_fake, max_files_per_thread=2), timing=FAST)
     files = [
         await engine.upload_file(local_file(tmp_path, f"m{i}.csv", f"a,b\nx,{i}\n"))
         for i in range(3)
@@ -310,32 +306,36 @@ async def test_only_the_newest_files_go_in_and_the_others_are_named(
     session = await engine.prepare_session(session=None, files=files, label="T1:C1:3.0")
     assert session.left_out == ("m0.csv",)
     assert set(session.file_paths) == {files[1].file_id, files[2].file_id}
-    held = fake.containers[session.container_id or ""].files.values()
+    held = openai_fake.containers[session.container_id or ""].files.values()
     assert sorted(f.name for f in held) == ["NanumGothic.ttf", "m1.csv", "m2.csv"]
     await ask(engine, out_dir=tmp_path, session=session, files=files, question="sum")
-    assert "m0.csv" in (fake.model_calls[0].instructions or "")
+    assert "m0.csv" in (openai_fake.model_calls[0].instructions or "")
     await engine.aclose()
 
 
 async def test_tsv_travels_as_zip_and_is_read(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded = await engine.upload_file(local_file(tmp_path, "data.tsv", "a\tb\nx\t5\ny\t7\n"))
     assert uploaded.upload_name == "data.tsv.zip"
-    assert fake.files[uploaded.file_id].filename == "data.tsv.zip"
+    assert openai_fake.files[uploaded.file_id].filename == "data.tsv.zip"
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:4.0")
-    instructions = await _instructions_of(engine, fake, session, uploaded, tmp_path)
+    instructions = await _instructions_of(engine, openai_fake, session, uploaded, tmp_path)
     assert "unzip" in instructions.lower()
 
 
 async def _instructions_of(
-    engine: OpenAIEngine, fake: FakeOpenAI, session: Session, uploaded: UploadedFile, out: Path
+    engine: OpenAIEngine,
+    openai_fake: FakeOpenAI,
+    session: Session,
+    uploaded: UploadedFile,
+    out: Path,
 ) -> str:
     done = finished(
         await ask(engine, out_dir=out, session=session, files=[uploaded], question="sum")
     )
     assert "- data.tsv.zip: 2 rows, total 12" in done.text
-    return fake.model_calls[-1].instructions or ""
+    return openai_fake.model_calls[-1].instructions or ""
 
 
 # ------------------------------------------------------------------ streams and resumption
@@ -343,11 +343,11 @@ async def _instructions_of(
 
 @pytest.mark.parametrize("abrupt", [True, False])
 async def test_cut_stream_is_resumed_without_losing_or_repeating_text(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path, abrupt: bool
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path, abrupt: bool
 ) -> None:
     uploaded = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
-    fake.cut_next_stream_after(14, abrupt=abrupt)  # in the middle of the text deltas
+    openai_fake.cut_next_stream_after(14, abrupt=abrupt)  # in the middle of the text deltas
 
     events = await ask(
         engine, out_dir=tmp_path, session=session, files=[uploaded], question="long answer please"
@@ -356,13 +356,13 @@ async def test_cut_stream_is_resumed_without_losing_or_repeating_text(
     done = finished(events)
     assert len(done.text) > 20_000
     assert streamed_text(events) == done.text
-    resumed = [r for r in fake.requests_to("GET", "/v1/responses/") if r.query.get("stream")]
+    resumed = [r for r in openai_fake.requests_to("GET", "/v1/responses/") if r.query.get("stream")]
     assert resumed and resumed[0].query["starting_after"] == "13"
-    assert len(fake.requests_to("POST", "/v1/responses")) == 1
+    assert len(openai_fake.requests_to("POST", "/v1/responses")) == 1
 
 
 async def test_resume_after_a_crash_continues_from_the_stored_sequence(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
@@ -404,7 +404,7 @@ async def test_resume_after_a_crash_continues_from_the_stored_sequence(
 
 
 async def test_resume_after_the_last_event_gives_the_answer_without_repeating_text(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     _, session, events = await first_turn(engine, tmp_path)
     start, done = events[0], finished(events)
@@ -424,7 +424,7 @@ async def test_resume_after_the_last_event_gives_the_answer_without_repeating_te
 
 
 async def test_resume_of_an_unknown_response_is_not_resumable(
-    engine: OpenAIEngine, fake: FakeOpenAI
+    engine: OpenAIEngine, openai_fake: FakeOpenAI
 ) -> None:
     events = await collect(
         engine.resume(
@@ -439,9 +439,9 @@ async def test_resume_of_an_unknown_response_is_not_resumable(
 
 
 async def test_without_background_a_cut_stream_fails_plainly(
-    fake: FakeOpenAI, tmp_path: Path
+    openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    engine = OpenAIEngine(settings=settings_for(fake, background=False), timing=FAST)
+    engine = OpenAIEngine(settings=settings_for(openai_fake, background=False), timing=FAST)
     uploaded = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
     assert (
@@ -450,7 +450,7 @@ async def test_without_background_a_cut_stream_fails_plainly(
             await ask(engine, out_dir=tmp_path, session=session, files=[uploaded], question="q")
         ).text
     )
-    fake.cut_next_stream_after(17)  # after a few pieces of text
+    openai_fake.cut_next_stream_after(17)  # after a few pieces of text
 
     events = await ask(
         engine,
@@ -465,9 +465,10 @@ async def test_without_background_a_cut_stream_fails_plainly(
     assert isinstance(failed, Failed) and failed.code == "stream_lost" and failed.retryable
     assert failed.partial_text and failed.partial_text == streamed_text(events)
     assert all(
-        (r.json or {}).get("background") is False for r in fake.requests_to("POST", "/v1/responses")
+        (r.json or {}).get("background") is False
+        for r in openai_fake.requests_to("POST", "/v1/responses")
     )
-    assert not fake.requests_to("GET", "/v1/responses/")
+    assert not openai_fake.requests_to("GET", "/v1/responses/")
     await engine.aclose()
 
 
@@ -475,9 +476,9 @@ async def test_without_background_a_cut_stream_fails_plainly(
 
 
 async def test_failed_response_is_reported_with_its_message(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake.fail_next_response(code="server_error", message="The sandbox ran out of memory.")
+    openai_fake.fail_next_response(code="server_error", message="The sandbox ran out of memory.")
     _, _, events = await first_turn(engine, tmp_path)
     failed = events[-1]
     assert isinstance(failed, Failed)
@@ -491,70 +492,76 @@ async def test_failed_response_is_reported_with_its_message(
     ("status", "retry_after"), [(429, 0), (429, None), (500, None), (503, 0.05)]
 )
 async def test_refused_create_is_retried_and_makes_exactly_one_response(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path, status: int, retry_after: float | None
+    engine: OpenAIEngine,
+    openai_fake: FakeOpenAI,
+    tmp_path: Path,
+    status: int,
+    retry_after: float | None,
 ) -> None:
-    fake.fail_next("POST", "/v1/responses", status=status, retry_after=retry_after)
+    openai_fake.fail_next("POST", "/v1/responses", status=status, retry_after=retry_after)
     _, _, events = await first_turn(engine, tmp_path)
     assert SALES_LINE in finished(events).text
-    creates = fake.requests_to("POST", "/v1/responses")
+    creates = openai_fake.requests_to("POST", "/v1/responses")
     assert [c.status for c in creates] == [status, 200]
-    assert len(fake.responses) == 1
+    assert len(openai_fake.responses) == 1
 
 
 async def test_rate_limit_that_persists_fails_retryable(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake.fail_next("POST", "/v1/responses", status=429, retry_after=0, times=10)
+    openai_fake.fail_next("POST", "/v1/responses", status=429, retry_after=0, times=10)
     _, _, events = await first_turn(engine, tmp_path)
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.retryable and failed.code == "rate_limited"
-    assert len(fake.requests_to("POST", "/v1/responses")) == FAST.create_attempts
+    assert len(openai_fake.requests_to("POST", "/v1/responses")) == FAST.create_attempts
 
 
 async def test_insufficient_quota_is_told_plainly_and_not_retried(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake.fail_next("POST", "/v1/responses", status=429, code="insufficient_quota")
+    openai_fake.fail_next("POST", "/v1/responses", status=429, code="insufficient_quota")
     _, _, events = await first_turn(engine, tmp_path)
     assert len(events) == 1
     failed = events[0]
     assert isinstance(failed, Failed)
     assert failed.message == EngineQuotaExhausted().user_message and not failed.retryable
     assert failed.code == "insufficient_quota"
-    assert len(fake.requests_to("POST", "/v1/responses")) == 1
+    assert len(openai_fake.requests_to("POST", "/v1/responses")) == 1
 
 
 async def test_request_the_engine_refuses_is_not_retried(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake.fail_next("POST", "/v1/responses", status=400, message="Invalid 'input': too long.")
+    openai_fake.fail_next("POST", "/v1/responses", status=400, message="Invalid 'input': too long.")
     _, _, events = await first_turn(engine, tmp_path)
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "bad_request" and not failed.retryable
     assert "too long" in failed.message
-    assert len(fake.requests_to("POST", "/v1/responses")) == 1
+    assert len(openai_fake.requests_to("POST", "/v1/responses")) == 1
 
 
-async def _slow_down_next_create(fake: FakeOpenAI, *, seconds: float) -> None:
+async def _slow_down_next_create(openai_fake: FakeOpenAI, *, seconds: float) -> None:
     """Delay the next POST /responses past the client's timeout, and nothing after it."""
-    fake.latency_s = seconds
-    count = len(fake.requests_to("POST", "/v1/responses"))
+    openai_fake.latency_s = seconds
+    count = len(openai_fake.requests_to("POST", "/v1/responses"))
     # The fake records requests but signals none, so poll its record.
-    while len(fake.requests_to("POST", "/v1/responses")) == count:  # noqa: ASYNC110
+    while len(openai_fake.requests_to("POST", "/v1/responses")) == count:  # noqa: ASYNC110
         await asyncio.sleep(0.005)
     await asyncio.sleep(0.05)  # let that request reach its delay before lifting it
-    fake.latency_s = 0
+    openai_fake.latency_s = 0
 
 
 @pytest.mark.parametrize("same_turn", [True, False])
 async def test_create_with_unknown_outcome_looks_before_creating_again(
-    fake: FakeOpenAI, tmp_path: Path, same_turn: bool
+    openai_fake: FakeOpenAI, tmp_path: Path, same_turn: bool
 ) -> None:
-    client = openai.AsyncOpenAI(api_key=fake.api_key, base_url=fake.base_url, timeout=0.3)
-    engine = OpenAIEngine(settings=settings_for(fake), client=client, timing=FAST)
+    client = openai.AsyncOpenAI(
+        api_key=openai_fake.api_key, base_url=openai_fake.base_url, timeout=0.3
+    )
+    engine = OpenAIEngine(settings=settings_for(openai_fake), client=client, timing=FAST)
     uploaded, session, first = await first_turn(engine, tmp_path)
     finished(first)
-    slow = asyncio.create_task(_slow_down_next_create(fake, seconds=0.8))
+    slow = asyncio.create_task(_slow_down_next_create(openai_fake, seconds=0.8))
     # Asking again under a turn id the conversation already holds stands for "the lost
     # create did start a run"; a new turn id for "it did not".
     turn_id = "turn-1" if same_turn else "turn-2"
@@ -564,8 +571,8 @@ async def test_create_with_unknown_outcome_looks_before_creating_again(
     )
     await slow
 
-    creates = fake.requests_to("POST", "/v1/responses")
-    assert fake.requests_to("GET", f"/v1/conversations/{session.conversation_id}/items")
+    creates = openai_fake.requests_to("POST", "/v1/responses")
+    assert openai_fake.requests_to("GET", f"/v1/conversations/{session.conversation_id}/items")
     # Whether or not the conversation shows the turn yet, nothing is created blindly: the
     # lost create did start a run on the server, and a second one would answer twice.
     failed = events[-1]
@@ -575,30 +582,32 @@ async def test_create_with_unknown_outcome_looks_before_creating_again(
 
 
 async def test_create_that_cannot_reach_the_engine_ends_retryable_without_a_run(
-    fake: FakeOpenAI, tmp_path: Path
+    openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    engine = OpenAIEngine(settings=settings_for(fake), timing=FAST)
+    engine = OpenAIEngine(settings=settings_for(openai_fake), timing=FAST)
     uploaded, session, first = await first_turn(engine, tmp_path)
     finished(first)
-    dead = openai.AsyncOpenAI(api_key=fake.api_key, base_url="http://127.0.0.1:9/v1", max_retries=0)
-    offline = OpenAIEngine(settings=settings_for(fake), client=dead, timing=FAST)
+    dead = openai.AsyncOpenAI(
+        api_key=openai_fake.api_key, base_url="http://127.0.0.1:9/v1", max_retries=0
+    )
+    offline = OpenAIEngine(settings=settings_for(openai_fake), client=dead, timing=FAST)
     events = await ask(
         offline, out_dir=tmp_path, session=session, files=[uploaded], question="q", turn_id="t-off"
     )
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "outcome_unknown" and failed.retryable
-    creates_before = len(fake.requests_to("POST", "/v1/responses"))
+    creates_before = len(openai_fake.requests_to("POST", "/v1/responses"))
     assert creates_before == 1  # only the first turn's: the offline ones never arrived
     await dead.close()
     await engine.aclose()
 
 
 async def test_cancel_stops_a_running_response(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     uploaded = await engine.upload_file(local_file(tmp_path, "sales.csv", SALES, encoding="cp949"))
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:1.0")
-    fake.run_delay_s = 2.0
+    openai_fake.run_delay_s = 2.0
     events: list[EngineEvent] = []
     async for event in engine.run(
         session=session, question="q", files=[uploaded], history=[], turn_id="t1", out_dir=tmp_path
@@ -618,7 +627,7 @@ async def test_cancel_stops_a_running_response(
 
 
 async def test_large_upload_goes_in_small_parts_with_flat_memory(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     path = tmp_path / "big.csv"
     line = b"2024-01-01,\xea\xb0\x80\xeb\x82\x98,12345\n"
@@ -645,31 +654,31 @@ async def test_large_upload_goes_in_small_parts_with_flat_memory(
         tracemalloc.stop()
 
     assert peak < 32 * MB
-    assert sum(fake.upload_parts) == size and max(fake.upload_parts) <= 8 * MB
-    assert len(fake.upload_parts) == -(-size // (8 * MB))
-    assert not fake.requests_to("POST", "/v1/files")
+    assert sum(openai_fake.upload_parts) == size and max(openai_fake.upload_parts) <= 8 * MB
+    assert len(openai_fake.upload_parts) == -(-size // (8 * MB))
+    assert not openai_fake.requests_to("POST", "/v1/files")
     stored = hashlib.sha256()
-    with fake.files[uploaded.file_id].path.open("rb") as handle:
+    with openai_fake.files[uploaded.file_id].path.open("rb") as handle:
         while chunk := handle.read(MB):
             stored.update(chunk)
     assert stored.hexdigest() == local.sha256
 
 
 async def test_upload_retried_by_the_client_sends_the_whole_file_again(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake.fail_next("POST", "/v1/files", status=500)
+    openai_fake.fail_next("POST", "/v1/files", status=500)
     local = local_file(tmp_path, "sales.csv", SALES * 500, encoding="cp949")
     uploaded = await engine.upload_file(local)
-    assert [r.status for r in fake.requests_to("POST", "/v1/files")] == [500, 200]
-    assert fake.file_bytes(uploaded.file_id) == local.path.read_bytes()
-    assert fake.files[uploaded.file_id].purpose == "user_data"
+    assert [r.status for r in openai_fake.requests_to("POST", "/v1/files")] == [500, 200]
+    assert openai_fake.file_bytes(uploaded.file_id) == local.path.read_bytes()
+    assert openai_fake.files[uploaded.file_id].purpose == "user_data"
 
 
 async def test_upload_with_a_refused_key_raises_auth_error(
-    fake: FakeOpenAI, tmp_path: Path
+    openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    engine = build_engine(replace(settings_for(fake), openai_api_key=Secret("sk-wrong-key")))
+    engine = build_engine(replace(settings_for(openai_fake), openai_api_key=Secret("sk-wrong-key")))
     with pytest.raises(EngineAuthError) as raised:
         await engine.upload_file(local_file(tmp_path, "sales.csv", SALES))
     assert "OPENAI_API_KEY" in raised.value.user_message
@@ -677,15 +686,17 @@ async def test_upload_with_a_refused_key_raises_auth_error(
     await engine.aclose()
 
 
-async def test_check_reports_the_model_and_translates_errors(fake: FakeOpenAI) -> None:
-    engine = build_engine(settings_for(fake))
+async def test_check_reports_the_model_and_translates_errors(openai_fake: FakeOpenAI) -> None:
+    engine = build_engine(settings_for(openai_fake))
     assert "gpt-5.6" in await engine.check()
     await engine.aclose()
-    wrong_key = build_engine(replace(settings_for(fake), openai_api_key=Secret("sk-wrong-key")))
+    wrong_key = build_engine(
+        replace(settings_for(openai_fake), openai_api_key=Secret("sk-wrong-key"))
+    )
     with pytest.raises(EngineAuthError):
         await wrong_key.check()
     await wrong_key.aclose()
-    unknown = build_engine(settings_for(fake, model="gpt-none"))
+    unknown = build_engine(settings_for(openai_fake, model="gpt-none"))
     with pytest.raises(EngineBadRequest):
         await unknown.check()
     await unknown.aclose()

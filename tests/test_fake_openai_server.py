@@ -7,7 +7,6 @@ import hashlib
 import io
 import time
 import zipfile
-from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
@@ -46,29 +45,16 @@ EXPECTED_ORDER = [
 ]
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake: FakeOpenAI) -> AsyncIterator[AsyncOpenAI]:
-    sdk = AsyncOpenAI(base_url=fake.base_url, api_key=fake.api_key, max_retries=0)
-    yield sdk
-    await sdk.close()
-
-
-async def container_with(client: AsyncOpenAI, name: str, data: bytes) -> tuple[str, str]:
+async def container_with(openai_client: AsyncOpenAI, name: str, data: bytes) -> tuple[str, str]:
     """A container holding one uploaded file; returns (container id, path in the container)."""
-    file = await client.files.create(file=(name, data), purpose="user_data")
-    container = await client.containers.create(name="thread")
-    added = await client.containers.files.create(container.id, file_id=file.id)
+    file = await openai_client.files.create(file=(name, data), purpose="user_data")
+    container = await openai_client.containers.create(name="thread")
+    added = await openai_client.containers.files.create(container.id, file_id=file.id)
     return container.id, added.path
 
 
-async def ask(client: AsyncOpenAI, container_id: str, question: str, **extra: Any) -> Any:
-    return await client.responses.create(
+async def ask(openai_client: AsyncOpenAI, container_id: str, question: str, **extra: Any) -> Any:
+    return await openai_client.responses.create(
         model="gpt-5.6",
         input=question,
         tools=[{"type": "code_interpreter", "container": container_id}],
@@ -85,12 +71,12 @@ def collapse(types: list[str]) -> list[str]:
 
 
 async def test_streamed_background_chart_run_from_upload_to_conversation(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    container_id, path = await container_with(client, "매출.csv", TABLE.encode("cp949"))
+    container_id, path = await container_with(openai_client, "매출.csv", TABLE.encode("cp949"))
     assert path.startswith("/mnt/data/") and path.endswith("-매출.csv")
-    conv = await client.conversations.create()
-    stream = await client.responses.create(
+    conv = await openai_client.conversations.create()
+    stream = await openai_client.responses.create(
         model="gpt-5.6",
         input="지역별 금액 차트를 그려 주세요",
         instructions=f"The user's files: {path}",
@@ -119,28 +105,30 @@ async def test_streamed_background_chart_run_from_upload_to_conversation(
     assert final.output_text[annotation.start_index : annotation.end_index] == (
         "sandbox:/mnt/data/chart.png"
     )
-    chart = await client.containers.files.content.retrieve(
+    chart = await openai_client.containers.files.content.retrieve(
         annotation.file_id, container_id=annotation.container_id
     )
     assert chart.read().startswith(PNG_SIGNATURE)
-    listed = (await client.containers.files.list(container_id)).data
+    listed = (await openai_client.containers.files.list(container_id)).data
     assert {(f.path, f.source) for f in listed} == {
         (path, "user"),
         ("/mnt/data/chart.png", "assistant"),
     }
 
-    items = (await client.conversations.items.list(conv.id, order="asc")).data
+    items = (await openai_client.conversations.items.list(conv.id, order="asc")).data
     assert [i.type for i in items] == ["message", "code_interpreter_call", "message"]
-    assert fake.model_calls[0].instructions == f"The user's files: {path}"
-    assert fake.model_calls[0].question == "지역별 금액 차트를 그려 주세요"
-    assert all(r.headers["authorization"] == "Bearer sk-test-fake" for r in fake.requests)
+    assert openai_fake.model_calls[0].instructions == f"The user's files: {path}"
+    assert openai_fake.model_calls[0].question == "지역별 금액 차트를 그려 주세요"
+    assert all(r.headers["authorization"] == "Bearer sk-test-fake" for r in openai_fake.requests)
 
 
-async def test_every_answer_has_a_request_id(client: AsyncOpenAI, fake: FakeOpenAI) -> None:
-    raw = await client.containers.with_raw_response.create(name="x")
+async def test_every_answer_has_a_request_id(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> None:
+    raw = await openai_client.containers.with_raw_response.create(name="x")
     assert raw.headers["x-request-id"].startswith("req_")
     with pytest.raises(openai.NotFoundError) as caught:
-        await client.containers.retrieve("cntr_missing")
+        await openai_client.containers.retrieve("cntr_missing")
     assert caught.value.request_id and caught.value.request_id.startswith("req_")
 
 
@@ -149,18 +137,18 @@ async def test_every_answer_has_a_request_id(client: AsyncOpenAI, fake: FakeOpen
 
 @pytest.mark.parametrize("abrupt", [True, False], ids=["dropped", "ended-early"])
 async def test_retrieve_with_starting_after_resumes_without_duplicates(
-    client: AsyncOpenAI, fake: FakeOpenAI, abrupt: bool
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI, abrupt: bool
 ) -> None:
-    container_id, _ = await container_with(client, "a.csv", b"k,v\na,1\nb,2\n")
-    fake.event_delay_s = 0.002
-    fake.cut_next_stream_after(6, abrupt=abrupt)
+    container_id, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\nb,2\n")
+    openai_fake.event_delay_s = 0.002
+    openai_fake.cut_next_stream_after(6, abrupt=abrupt)
     first = []
     with pytest.raises(openai.APIConnectionError) if abrupt else _no_error():
-        stream = await ask(client, container_id, "totals", background=True, stream=True)
+        stream = await ask(openai_client, container_id, "totals", background=True, stream=True)
         async for event in stream:
             first.append(event)
     assert len(first) == 6
-    rest = await client.responses.retrieve(
+    rest = await openai_client.responses.retrieve(
         first[0].response.id, stream=True, starting_after=first[-1].sequence_number
     )
     second = [event async for event in rest]
@@ -179,37 +167,37 @@ class _no_error:
 
 
 async def test_cancel_background_response_is_idempotent(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    container_id, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
-    fake.run_delay_s = 5
-    response = await ask(client, container_id, "totals", background=True)
+    container_id, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
+    openai_fake.run_delay_s = 5
+    response = await ask(openai_client, container_id, "totals", background=True)
     assert response.status == "queued"
-    assert (await client.responses.cancel(response.id)).status == "cancelled"
-    assert (await client.responses.cancel(response.id)).status == "cancelled"
-    assert (await client.responses.retrieve(response.id)).status == "cancelled"
-    fake.run_delay_s = 0
-    foreground = await ask(client, container_id, "totals")
+    assert (await openai_client.responses.cancel(response.id)).status == "cancelled"
+    assert (await openai_client.responses.cancel(response.id)).status == "cancelled"
+    assert (await openai_client.responses.retrieve(response.id)).status == "cancelled"
+    openai_fake.run_delay_s = 0
+    foreground = await ask(openai_client, container_id, "totals")
     with pytest.raises(openai.BadRequestError, match="background=true"):
-        await client.responses.cancel(foreground.id)
+        await openai_client.responses.cancel(foreground.id)
 
 
 # ---------------------------------------------------------------- faults
 
 
-async def test_rate_limit_retry_after_is_honoured_by_the_sdk_retry(fake: FakeOpenAI) -> None:
-    fake.fail_next(
+async def test_rate_limit_retry_after_is_honoured_by_the_sdk_retry(openai_fake: FakeOpenAI) -> None:
+    openai_fake.fail_next(
         "POST", "/v1/containers", status=429, code="rate_limit_exceeded", retry_after=0.3
     )
-    sdk = AsyncOpenAI(base_url=fake.base_url, api_key=fake.api_key, max_retries=2)
+    sdk = AsyncOpenAI(base_url=openai_fake.base_url, api_key=openai_fake.api_key, max_retries=2)
     started = time.monotonic()
     container = await sdk.containers.create(name="x")
     await sdk.close()
     assert time.monotonic() - started >= 0.3
-    attempts = fake.requests_to("POST", "/v1/containers")
+    attempts = openai_fake.requests_to("POST", "/v1/containers")
     assert [r.status for r in attempts] == [429, 200]
     assert attempts[1].headers["x-stainless-retry-count"] == "1"
-    assert container.id in fake.containers
+    assert container.id in openai_fake.containers
 
 
 @pytest.mark.parametrize(
@@ -222,24 +210,24 @@ async def test_rate_limit_retry_after_is_honoured_by_the_sdk_retry(fake: FakeOpe
     ],
 )
 async def test_fail_next_answers_the_error_envelope(
-    client: AsyncOpenAI,
-    fake: FakeOpenAI,
+    openai_client: AsyncOpenAI,
+    openai_fake: FakeOpenAI,
     status: int,
     code: str | None,
     error: type[openai.APIStatusError],
     type_: str,
 ) -> None:
-    fake.fail_next("POST", "/v1/responses", status=status, code=code)
+    openai_fake.fail_next("POST", "/v1/responses", status=status, code=code)
     with pytest.raises(error) as caught:
-        await client.responses.create(model="gpt-5.6", input="hi")
+        await openai_client.responses.create(model="gpt-5.6", input="hi")
     assert caught.value.status_code == status
     assert caught.value.code == code and caught.value.type == type_
     assert "retry-after" not in caught.value.response.headers
-    assert (await client.responses.create(model="gpt-5.6", input="hi")).status == "completed"
+    assert (await openai_client.responses.create(model="gpt-5.6", input="hi")).status == "completed"
 
 
-async def test_wrong_api_key_is_refused(fake: FakeOpenAI) -> None:
-    sdk = AsyncOpenAI(base_url=fake.base_url, api_key="sk-not-the-one", max_retries=0)
+async def test_wrong_api_key_is_refused(openai_fake: FakeOpenAI) -> None:
+    sdk = AsyncOpenAI(base_url=openai_fake.base_url, api_key="sk-not-the-one", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as caught:
         await sdk.files.list()
     await sdk.close()
@@ -248,53 +236,55 @@ async def test_wrong_api_key_is_refused(fake: FakeOpenAI) -> None:
 
 
 async def test_failed_response_streams_then_ends_failed(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    container_id, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
-    conv = await client.conversations.create()
-    fake.fail_next_response(code="server_error", message="The sandbox crashed.")
-    stream = await ask(client, container_id, "totals", conversation=conv.id, stream=True)
+    container_id, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
+    conv = await openai_client.conversations.create()
+    openai_fake.fail_next_response(code="server_error", message="The sandbox crashed.")
+    stream = await ask(openai_client, container_id, "totals", conversation=conv.id, stream=True)
     events = [event async for event in stream]
     assert events[-1].type == "response.failed"
     assert "response.code_interpreter_call.completed" in [e.type for e in events]
     failed = events[-1].response
     assert failed.status == "failed"
     assert (failed.error.code, failed.error.message) == ("server_error", "The sandbox crashed.")
-    assert (await client.conversations.items.list(conv.id)).data == []
+    assert (await openai_client.conversations.items.list(conv.id)).data == []
 
 
 async def test_expired_container_refuses_files_and_responses(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    container_id, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
-    fake.expire_container(container_id)
-    assert (await client.containers.retrieve(container_id)).status == "expired"
+    container_id, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
+    openai_fake.expire_container(container_id)
+    assert (await openai_client.containers.retrieve(container_id)).status == "expired"
     with pytest.raises(openai.BadRequestError, match=r"Container is expired\."):
-        await client.containers.files.create(container_id, file=("b.csv", b"x"))
+        await openai_client.containers.files.create(container_id, file=("b.csv", b"x"))
     with pytest.raises(openai.BadRequestError, match=r"Container is expired\."):
-        await ask(client, container_id, "totals")
+        await ask(openai_client, container_id, "totals")
 
 
 async def test_conversation_refuses_items_of_an_expired_container(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    old, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
-    conv = await client.conversations.create()
-    await ask(client, old, "totals", conversation=conv.id)
-    fake.expire_container(old)
-    new, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
+    old, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
+    conv = await openai_client.conversations.create()
+    await ask(openai_client, old, "totals", conversation=conv.id)
+    openai_fake.expire_container(old)
+    new, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
     with pytest.raises(openai.BadRequestError) as caught:
-        await ask(client, new, "again", conversation=conv.id)
+        await ask(openai_client, new, "again", conversation=conv.id)
     assert f"Container {old} is expired" in caught.value.message
     assert caught.value.param == "conversation"
-    fresh = await client.conversations.create()
-    assert (await ask(client, new, "again", conversation=fresh.id)).status == "completed"
+    fresh = await openai_client.conversations.create()
+    assert (await ask(openai_client, new, "again", conversation=fresh.id)).status == "completed"
 
 
-async def test_latency_is_added_before_answers(client: AsyncOpenAI, fake: FakeOpenAI) -> None:
-    fake.latency_s = 0.2
+async def test_latency_is_added_before_answers(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> None:
+    openai_fake.latency_s = 0.2
     started = time.monotonic()
-    await client.conversations.create()
+    await openai_client.conversations.create()
     assert time.monotonic() - started >= 0.2
 
 
@@ -302,10 +292,10 @@ async def test_latency_is_added_before_answers(client: AsyncOpenAI, fake: FakeOp
 
 
 async def test_uploads_api_in_parts_reassembles_the_bytes(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
     data = bytes(range(256)) * 40_000  # 10,240,000 bytes
-    upload = await client.uploads.upload_file_chunked(
+    upload = await openai_client.uploads.upload_file_chunked(
         file=data,
         filename="big.csv",
         bytes=len(data),
@@ -315,35 +305,37 @@ async def test_uploads_api_in_parts_reassembles_the_bytes(
         md5=hashlib.md5(data).hexdigest(),
     )
     assert upload.status == "completed" and upload.file is not None
-    assert fake.upload_parts == [4_000_000, 4_000_000, 2_240_000]
-    assert fake.file_bytes(upload.file.id) == data
-    assert (await client.files.retrieve(upload.file.id)).bytes == len(data)
+    assert openai_fake.upload_parts == [4_000_000, 4_000_000, 2_240_000]
+    assert openai_fake.file_bytes(upload.file.id) == data
+    assert (await openai_client.files.retrieve(upload.file.id)).bytes == len(data)
 
 
-async def test_upload_complete_checks_size_and_md5(client: AsyncOpenAI) -> None:
-    upload = await client.uploads.create(
+async def test_upload_complete_checks_size_and_md5(openai_client: AsyncOpenAI) -> None:
+    upload = await openai_client.uploads.create(
         bytes=10, filename="a.csv", mime_type="text/csv", purpose="user_data"
     )
-    part = await client.uploads.parts.create(upload.id, data=b"12345")
+    part = await openai_client.uploads.parts.create(upload.id, data=b"12345")
     with pytest.raises(openai.BadRequestError, match=r"\(5\) does not match .* \(10\)"):
-        await client.uploads.complete(upload.id, part_ids=[part.id])
-    second = await client.uploads.parts.create(upload.id, data=b"67890")
+        await openai_client.uploads.complete(upload.id, part_ids=[part.id])
+    second = await openai_client.uploads.parts.create(upload.id, data=b"67890")
     with pytest.raises(openai.BadRequestError, match="md5"):
-        await client.uploads.complete(upload.id, part_ids=[part.id, second.id], md5="0" * 32)
-    done = await client.uploads.complete(upload.id, part_ids=[part.id, second.id])
+        await openai_client.uploads.complete(upload.id, part_ids=[part.id, second.id], md5="0" * 32)
+    done = await openai_client.uploads.complete(upload.id, part_ids=[part.id, second.id])
     assert done.status == "completed"
     with pytest.raises(openai.BadRequestError, match="already completed"):
-        await client.uploads.cancel(upload.id)
+        await openai_client.uploads.cancel(upload.id)
 
 
-async def test_upload_part_over_64_mb_is_refused(client: AsyncOpenAI, fake: FakeOpenAI) -> None:
-    upload = await client.uploads.create(
+async def test_upload_part_over_64_mb_is_refused(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> None:
+    upload = await openai_client.uploads.create(
         bytes=64 * 1024 * 1024 + 1, filename="a.csv", mime_type="text/csv", purpose="user_data"
     )
     with pytest.raises(openai.BadRequestError, match="Part size exceeds"):
-        await client.uploads.parts.create(upload.id, data=b"x" * (64 * 1024 * 1024 + 1))
-    assert fake.upload_parts == []
-    assert fake.requests_to("POST", "/v1/uploads/")[0].body_size > 64 * 1024 * 1024
+        await openai_client.uploads.parts.create(upload.id, data=b"x" * (64 * 1024 * 1024 + 1))
+    assert openai_fake.upload_parts == []
+    assert openai_fake.requests_to("POST", "/v1/uploads/")[0].body_size > 64 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- the model reads the bytes
@@ -378,10 +370,10 @@ def _zip(name: str, data: bytes) -> bytes:
     ids=["utf-8", "cp949", "utf-8-sig", "utf-16", "zip-tsv", "truncated", "corrupted"],
 )
 async def test_answer_comes_from_the_stored_bytes(
-    client: AsyncOpenAI, name: str, data: bytes, line: str
+    openai_client: AsyncOpenAI, name: str, data: bytes, line: str
 ) -> None:
-    container_id, _ = await container_with(client, name, data)
-    response = await ask(client, container_id, "totals?")
+    container_id, _ = await container_with(openai_client, name, data)
+    response = await ask(openai_client, container_id, "totals?")
     assert line in response.output_text
 
 
@@ -438,7 +430,7 @@ def test_default_model_long_answer_and_no_files(tmp_path: Any) -> None:
 
 
 async def test_replacement_model_sees_the_files_and_its_artifacts_are_cited(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
     seen: list[ModelContext] = []
 
@@ -452,25 +444,25 @@ async def test_replacement_model_sees_the_files_and_its_artifacts_are_cited(
             artifacts=[ModelArtifact(path="/mnt/data/out.csv", data=b"x,y\n")],
         )
 
-    fake.model = scripted
-    container_id, path = await container_with(client, "a.csv", b"k,v\na,1\n")
-    response = await ask(client, container_id, "anything", instructions="be brief")
+    openai_fake.model = scripted
+    container_id, path = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
+    response = await ask(openai_client, container_id, "anything", instructions="be brief")
     assert response.output_text.startswith("8 bytes.")
     assert [f.container_path for f in seen[0].files] == [path]
     assert seen[0].instructions == "be brief"
     annotation = response.output[1].content[0].annotations[0]
     assert (annotation.filename, annotation.container_id) == ("out.csv", container_id)
-    content = await client.containers.files.content.retrieve(
+    content = await openai_client.containers.files.content.retrieve(
         annotation.file_id, container_id=container_id
     )
     assert content.read() == b"x,y\n"
 
 
 async def test_a_sized_artifact_is_made_up_as_it_streams_and_its_reads_are_counted(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
     big = 3 * 1024 * 1024 + 5
-    fake.model = lambda context: ModelResult(
+    openai_fake.model = lambda context: ModelResult(
         text="saved",
         code="df.to_csv('/mnt/data/big.csv')",
         artifacts=[
@@ -478,23 +470,23 @@ async def test_a_sized_artifact_is_made_up_as_it_streams_and_its_reads_are_count
             ModelArtifact(path="/mnt/data/lie.csv", size=5000, declared_bytes=10, cite=False),
         ],
     )
-    container_id, _ = await container_with(client, "a.csv", b"k,v\na,1\n")
-    await ask(client, container_id, "anything")
+    container_id, _ = await container_with(openai_client, "a.csv", b"k,v\na,1\n")
+    await ask(openai_client, container_id, "anything")
 
-    listed = {f.path: f for f in (await client.containers.files.list(container_id)).data}
+    listed = {f.path: f for f in (await openai_client.containers.files.list(container_id)).data}
     assert listed["/mnt/data/big.csv"].bytes == big
     assert listed["/mnt/data/lie.csv"].bytes == 10  # the list states what the test declared
-    [stored] = fake.container_files_named("big.csv")
+    [stored] = openai_fake.container_files_named("big.csv")
     assert stored.content_requests == 0 and not stored.disk_path.exists()  # never stored
     digest = hashlib.sha256()
     received = 0
-    content = client.containers.files.content.with_streaming_response
+    content = openai_client.containers.files.content.with_streaming_response
     async with content.retrieve(stored.id, container_id=container_id) as response:
         async for chunk in response.iter_bytes(1 << 20):
             received += len(chunk)
             digest.update(chunk)
     assert received == big and digest.hexdigest() == stored.virtual.sha256()  # type: ignore[union-attr]
     assert stored.content_requests == 1
-    [liar] = fake.container_files_named("lie.csv")
-    lie = await client.containers.files.content.retrieve(liar.id, container_id=container_id)
+    [liar] = openai_fake.container_files_named("lie.csv")
+    lie = await openai_client.containers.files.content.retrieve(liar.id, container_id=container_id)
     assert len(lie.read()) == 5000

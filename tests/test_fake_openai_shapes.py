@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -155,24 +154,11 @@ def _message_with_annotation_extra() -> dict[str, Any]:
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake: FakeOpenAI) -> AsyncIterator[AsyncOpenAI]:
-    sdk = AsyncOpenAI(base_url=fake.base_url, api_key=fake.api_key, max_retries=0)
-    yield sdk
-    await sdk.close()
-
-
-async def raw_get(fake: FakeOpenAI, path: str) -> Any:
-    headers = {"authorization": f"Bearer {fake.api_key}"}
+async def raw_get(openai_fake: FakeOpenAI, path: str) -> Any:
+    headers = {"authorization": f"Bearer {openai_fake.api_key}"}
     async with (
         aiohttp.ClientSession() as http,
-        http.get(fake.base_url + path, headers=headers) as r,
+        http.get(openai_fake.base_url + path, headers=headers) as r,
     ):
         return await r.json()
 
@@ -181,82 +167,92 @@ def body(raw_response: Any) -> Any:
     return json.loads(raw_response.text)
 
 
-async def container_with_file(client: AsyncOpenAI) -> tuple[str, str]:
-    file = await client.files.create(file=("sales.csv", CSV), purpose="user_data")
-    container = await client.containers.create(name="shapes", file_ids=[file.id])
+async def container_with_file(openai_client: AsyncOpenAI) -> tuple[str, str]:
+    file = await openai_client.files.create(file=("sales.csv", CSV), purpose="user_data")
+    container = await openai_client.containers.create(name="shapes", file_ids=[file.id])
     return container.id, file.id
 
 
 # ---------------------------------------------------------------- plain objects
 
 
-async def test_files_and_uploads_match_sdk_models(client: AsyncOpenAI, fake: FakeOpenAI) -> None:
-    created = await client.files.with_raw_response.create(
+async def test_files_and_uploads_match_sdk_models(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> None:
+    created = await openai_client.files.with_raw_response.create(
         file=("sales.csv", CSV),
         purpose="user_data",
         expires_after={"anchor": "created_at", "seconds": 3600},
     )
     file_id = assert_shape(FileObject, body(created)).id
-    assert_shape(FileObject, await raw_get(fake, f"/files/{file_id}"))
-    assert_page(await raw_get(fake, "/files"), FileObject)
-    deleted = await client.files.with_raw_response.delete(file_id)
+    assert_shape(FileObject, await raw_get(openai_fake, f"/files/{file_id}"))
+    assert_page(await raw_get(openai_fake, "/files"), FileObject)
+    deleted = await openai_client.files.with_raw_response.delete(file_id)
     assert_shape(FileDeleted, body(deleted))
 
     upload = body(
-        await client.uploads.with_raw_response.create(
+        await openai_client.uploads.with_raw_response.create(
             bytes=len(CSV), filename="sales.csv", mime_type="text/csv", purpose="user_data"
         )
     )
     assert_shape(Upload, upload)
-    part = body(await client.uploads.parts.with_raw_response.create(upload["id"], data=CSV))
+    part = body(await openai_client.uploads.parts.with_raw_response.create(upload["id"], data=CSV))
     assert_shape(UploadPart, part)
     done = body(
-        await client.uploads.with_raw_response.complete(upload["id"], part_ids=[part["id"]])
+        await openai_client.uploads.with_raw_response.complete(upload["id"], part_ids=[part["id"]])
     )
     assert assert_shape(Upload, done).file is not None
-    other = await client.uploads.create(
+    other = await openai_client.uploads.create(
         bytes=3, filename="x.csv", mime_type="text/csv", purpose="user_data"
     )
-    assert_shape(Upload, body(await client.uploads.with_raw_response.cancel(other.id)))
-    assert_shape(Model, (await raw_get(fake, "/models"))["data"][0])
+    assert_shape(Upload, body(await openai_client.uploads.with_raw_response.cancel(other.id)))
+    assert_shape(Model, (await raw_get(openai_fake, "/models"))["data"][0])
 
 
-async def test_containers_match_sdk_models(client: AsyncOpenAI, fake: FakeOpenAI) -> None:
+async def test_containers_match_sdk_models(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> None:
     created = body(
-        await client.containers.with_raw_response.create(
+        await openai_client.containers.with_raw_response.create(
             name="c", memory_limit="4g", expires_after={"anchor": "last_active_at", "minutes": 20}
         )
     )
     assert_shape(ContainerCreateResponse, created)
     cid = created["id"]
-    assert_shape(ContainerRetrieveResponse, await raw_get(fake, f"/containers/{cid}"))
-    assert_page(await raw_get(fake, "/containers"), ContainerListResponse)
-    file = await client.files.create(file=("a.csv", CSV), purpose="user_data")
-    by_id = body(await client.containers.files.with_raw_response.create(cid, file_id=file.id))
+    assert_shape(ContainerRetrieveResponse, await raw_get(openai_fake, f"/containers/{cid}"))
+    assert_page(await raw_get(openai_fake, "/containers"), ContainerListResponse)
+    file = await openai_client.files.create(file=("a.csv", CSV), purpose="user_data")
+    by_id = body(
+        await openai_client.containers.files.with_raw_response.create(cid, file_id=file.id)
+    )
     by_upload = body(
-        await client.containers.files.with_raw_response.create(cid, file=("b.csv", CSV))
+        await openai_client.containers.files.with_raw_response.create(cid, file=("b.csv", CSV))
     )
     for raw in (by_id, by_upload):
         assert_shape(FileCreateResponse, raw)
     assert_shape(
-        FileRetrieveResponse, await raw_get(fake, f"/containers/{cid}/files/{by_id['id']}")
+        FileRetrieveResponse, await raw_get(openai_fake, f"/containers/{cid}/files/{by_id['id']}")
     )
-    assert_page(await raw_get(fake, f"/containers/{cid}/files"), FileListResponse)
-    fake.expire_container(cid)
-    expired = assert_shape(ContainerRetrieveResponse, await raw_get(fake, f"/containers/{cid}"))
+    assert_page(await raw_get(openai_fake, f"/containers/{cid}/files"), FileListResponse)
+    openai_fake.expire_container(cid)
+    expired = assert_shape(
+        ContainerRetrieveResponse, await raw_get(openai_fake, f"/containers/{cid}")
+    )
     assert expired.status == "expired"
 
 
-async def test_conversations_match_sdk_models(client: AsyncOpenAI, fake: FakeOpenAI) -> None:
+async def test_conversations_match_sdk_models(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> None:
     created = body(
-        await client.conversations.with_raw_response.create(
+        await openai_client.conversations.with_raw_response.create(
             items=[{"role": "user", "content": "hello"}], metadata={"thread": "C1-1.2"}
         )
     )
     conv_id = assert_shape(Conversation, created).id
-    assert_shape(Conversation, await raw_get(fake, f"/conversations/{conv_id}"))
+    assert_shape(Conversation, await raw_get(openai_fake, f"/conversations/{conv_id}"))
     added = body(
-        await client.conversations.items.with_raw_response.create(
+        await openai_client.conversations.items.with_raw_response.create(
             conv_id,
             items=[
                 {"type": "message", "role": "assistant", "content": "hi"},
@@ -269,30 +265,32 @@ async def test_conversations_match_sdk_models(client: AsyncOpenAI, fake: FakeOpe
         )
     )
     assert_shape(ConversationItemList, added)
-    cid, _ = await container_with_file(client)
-    await client.responses.create(
+    cid, _ = await container_with_file(openai_client)
+    await openai_client.responses.create(
         model="gpt-5.6",
         input="totals as a chart",
         conversation=conv_id,
         tools=[{"type": "code_interpreter", "container": cid}],
         include=["code_interpreter_call.outputs"],
     )
-    page = await raw_get(fake, f"/conversations/{conv_id}/items?order=asc&limit=100")
+    page = await raw_get(openai_fake, f"/conversations/{conv_id}/items?order=asc&limit=100")
     assert_page(page, ITEM_ADAPTER)
     assert {item["type"] for item in page["data"]} == {"message", "code_interpreter_call"}
-    deleted = body(await client.conversations.with_raw_response.delete(conv_id))
+    deleted = body(await openai_client.conversations.with_raw_response.delete(conv_id))
     assert_shape(ConversationDeletedResource, deleted)
 
 
 # ---------------------------------------------------------------- responses and events
 
 
-async def run_all_kinds_of_responses(client: AsyncOpenAI, fake: FakeOpenAI) -> list[Any]:
+async def run_all_kinds_of_responses(
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
+) -> list[Any]:
     """Runs that between them emit every event type and response state the fake has."""
-    cid, file_id = await container_with_file(client)
+    cid, file_id = await container_with_file(openai_client)
     tools: Any = [{"type": "code_interpreter", "container": cid}]
     snapshots = []
-    stream = await client.responses.create(
+    stream = await openai_client.responses.create(
         model="gpt-5.6",
         input="a chart and a table please",
         tools=tools,
@@ -303,8 +301,8 @@ async def run_all_kinds_of_responses(client: AsyncOpenAI, fake: FakeOpenAI) -> l
     )
     events = [event async for event in stream]
     response_id = events[0].response.id
-    snapshots.append(await raw_get(fake, f"/responses/{response_id}"))
-    foreground = await client.responses.with_raw_response.create(
+    snapshots.append(await raw_get(openai_fake, f"/responses/{response_id}"))
+    foreground = await openai_client.responses.with_raw_response.create(
         model="gpt-5.6",
         input=[{"role": "user", "content": [{"type": "input_text", "text": "totals"}]}],
         instructions="Read /mnt/data files.",
@@ -316,34 +314,36 @@ async def run_all_kinds_of_responses(client: AsyncOpenAI, fake: FakeOpenAI) -> l
         ],
     )
     snapshots.append(body(foreground))
-    fake.fail_next_response(code="server_error", message="boom")
-    stream = await client.responses.create(model="gpt-5.6", input="x", tools=tools, stream=True)
+    openai_fake.fail_next_response(code="server_error", message="boom")
+    stream = await openai_client.responses.create(
+        model="gpt-5.6", input="x", tools=tools, stream=True
+    )
     _ = [event async for event in stream]
-    stream = await client.responses.create(
+    stream = await openai_client.responses.create(
         model="gpt-5.6", input="long answer", tools=tools, stream=True, max_output_tokens=300
     )
     _ = [event async for event in stream]
-    fake.run_delay_s = 5
-    queued = await client.responses.with_raw_response.create(
+    openai_fake.run_delay_s = 5
+    queued = await openai_client.responses.with_raw_response.create(
         model="gpt-5.6", input="x", tools=tools, background=True
     )
     snapshots.append(body(queued))
-    cancelled = await client.responses.with_raw_response.cancel(body(queued)["id"])
+    cancelled = await openai_client.responses.with_raw_response.cancel(body(queued)["id"])
     snapshots.append(body(cancelled))
     return snapshots
 
 
 async def test_responses_and_stream_events_match_sdk_models(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    snapshots = await run_all_kinds_of_responses(client, fake)
+    snapshots = await run_all_kinds_of_responses(openai_client, openai_fake)
     statuses = [assert_shape(Response, raw).status for raw in snapshots]
     assert statuses == ["completed", "completed", "queued", "cancelled"]
-    for event in fake.emitted:
+    for event in openai_fake.emitted:
         assert_shape(EVENT_ADAPTER, event, event["type"])
         if "response" in event:
             assert_shape(Response, event["response"], event["type"])
-    types = {event["type"] for event in fake.emitted}
+    types = {event["type"] for event in openai_fake.emitted}
     assert {
         "response.failed",
         "response.incomplete",
@@ -351,22 +351,22 @@ async def test_responses_and_stream_events_match_sdk_models(
         "response.code_interpreter_call_code.delta",
         "response.completed",
     } <= types
-    outputs = [e["item"] for e in fake.emitted if e["type"] == "response.output_item.done"]
+    outputs = [e["item"] for e in openai_fake.emitted if e["type"] == "response.output_item.done"]
     assert any(item.get("outputs") for item in outputs)
 
 
 async def test_sse_frames_name_the_event_type_of_their_data(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    cid, _ = await container_with_file(client)
-    response = await client.responses.create(
+    cid, _ = await container_with_file(openai_client)
+    response = await openai_client.responses.create(
         model="gpt-5.6",
         input="chart",
         background=True,
         tools=[{"type": "code_interpreter", "container": cid}],
     )
-    headers = {"authorization": f"Bearer {fake.api_key}"}
-    url = f"{fake.base_url}/responses/{response.id}?stream=true&starting_after=2"
+    headers = {"authorization": f"Bearer {openai_fake.api_key}"}
+    url = f"{openai_fake.base_url}/responses/{response.id}?stream=true&starting_after=2"
     async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         assert r.headers["x-request-id"].startswith("req_")
@@ -383,12 +383,17 @@ async def test_sse_frames_name_the_event_type_of_their_data(
 
 
 async def test_error_envelopes_match_the_sdk_error_object(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    envelopes = [await raw_get(fake, "/files/file-missing"), await raw_get(fake, "/nowhere")]
-    fake.fail_next("GET", "/v1/containers", status=429, code="rate_limit_exceeded", retry_after=1)
-    envelopes.append(await raw_get(fake, "/containers"))
-    bad = AsyncOpenAI(base_url=fake.base_url, api_key="sk-wrong", max_retries=0)
+    envelopes = [
+        await raw_get(openai_fake, "/files/file-missing"),
+        await raw_get(openai_fake, "/nowhere"),
+    ]
+    openai_fake.fail_next(
+        "GET", "/v1/containers", status=429, code="rate_limit_exceeded", retry_after=1
+    )
+    envelopes.append(await raw_get(openai_fake, "/containers"))
+    bad = AsyncOpenAI(base_url=openai_fake.base_url, api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as caught:
         await bad.containers.list()
     await bad.close()
@@ -434,21 +439,21 @@ def required_and_known(name: str) -> tuple[set[str], set[str]]:
 
 @pytest.mark.skipif(not SPEC.exists(), reason="the OpenAPI spec is not available")
 async def test_top_level_objects_follow_the_openapi_spec(
-    client: AsyncOpenAI, fake: FakeOpenAI
+    openai_client: AsyncOpenAI, openai_fake: FakeOpenAI
 ) -> None:
-    cid, file_id = await container_with_file(client)
-    conv = await client.conversations.create()
-    response = await client.responses.create(
+    cid, file_id = await container_with_file(openai_client)
+    conv = await openai_client.conversations.create()
+    response = await openai_client.responses.create(
         model="gpt-5.6",
         input="chart",
         conversation=conv.id,
         tools=[{"type": "code_interpreter", "container": cid}],
     )
-    cfile = (await client.containers.files.list(cid)).data[0]
-    upload = await client.uploads.create(
+    cfile = (await openai_client.containers.files.list(cid)).data[0]
+    upload = await openai_client.uploads.create(
         bytes=1, filename="a.csv", mime_type="text/csv", purpose="user_data"
     )
-    part = await client.uploads.parts.create(upload.id, data=b"x")
+    part = await openai_client.uploads.parts.create(upload.id, data=b"x")
     samples = {
         "OpenAIFile": f"/files/{file_id}",
         "ContainerResource": f"/containers/{cid}",
@@ -457,10 +462,10 @@ async def test_top_level_objects_follow_the_openapi_spec(
         "ConversationItemList": f"/conversations/{conv.id}/items",
         "Response": f"/responses/{response.id}",
     }
-    bodies = {name: await raw_get(fake, path) for name, path in samples.items()}
+    bodies = {name: await raw_get(openai_fake, path) for name, path in samples.items()}
     bodies["UploadPart"] = part.model_dump()
     bodies["Upload"] = (
-        await client.uploads.with_raw_response.complete(upload.id, part_ids=[part.id])
+        await openai_client.uploads.with_raw_response.complete(upload.id, part_ids=[part.id])
     ).http_response.json()
     for name, raw in bodies.items():
         required, known = required_and_known(name)

@@ -26,15 +26,11 @@ SALES = "월,매출\n1월,100\n2월,200\n3월,300\n"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-async def engine(fake: FakeOpenAI) -> AsyncIterator[OpenAIEngine]:
+async def engine(openai_fake: FakeOpenAI) -> AsyncIterator[OpenAIEngine]:
     base = Settings(
-        openai_api_key=Secret(fake.api_key), openai_base_url=fake.base_url, model="gpt-5.6"
+        openai_api_key=Secret(openai_fake.api_key),
+        openai_base_url=openai_fake.base_url,
+        model="gpt-5.6",
     )
     built = OpenAIEngine(settings=base, timing=FAST)
     yield built
@@ -53,7 +49,7 @@ def local(path: Path) -> LocalFile:
 
 
 async def answer_and_instructions(
-    engine: OpenAIEngine, fake: FakeOpenAI, file: LocalFile, out_dir: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, file: LocalFile, out_dir: Path
 ) -> tuple[str, str]:
     uploaded = await engine.upload_file(file)
     session = await engine.prepare_session(session=None, files=[uploaded], label="T1:C1:9.0")
@@ -69,20 +65,20 @@ async def answer_and_instructions(
         )
     ]
     assert isinstance(events[-1], Finished), events[-1]
-    return events[-1].text, fake.model_calls[-1].instructions or ""
+    return events[-1].text, openai_fake.model_calls[-1].instructions or ""
 
 
 async def test_a_gzipped_csv_reaches_the_sandbox_decompressed_in_a_zip(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     path = tmp_path / "매출.csv.gz"
     shared = gzip.compress(SALES.encode())
     path.write_bytes(shared)
     file = local(path)
-    text, instructions = await answer_and_instructions(engine, fake, file, tmp_path)
-    (stored,) = fake.files.values()
+    text, instructions = await answer_and_instructions(engine, openai_fake, file, tmp_path)
+    (stored,) = openai_fake.files.values()
     assert stored.filename == "매출.csv.zip"
-    with zipfile.ZipFile(io.BytesIO(fake.file_bytes(stored.id))) as archive:
+    with zipfile.ZipFile(io.BytesIO(openai_fake.file_bytes(stored.id))) as archive:
         assert archive.namelist() == ["매출.csv"]
         assert archive.read("매출.csv").decode() == SALES
     assert "- 매출.csv.zip: 3 rows, total 600" in text
@@ -92,7 +88,7 @@ async def test_a_gzipped_csv_reaches_the_sandbox_decompressed_in_a_zip(
 
 
 async def test_ods_and_json_lines_travel_under_names_the_sandbox_accepts(
-    engine: OpenAIEngine, fake: FakeOpenAI, tmp_path: Path
+    engine: OpenAIEngine, openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     ods = tmp_path / "budget.ods"
     with pd.ExcelWriter(ods, engine="odf") as writer:
@@ -101,7 +97,7 @@ async def test_ods_and_json_lines_travel_under_names_the_sandbox_accepts(
     lines.write_bytes(b'{"a": 1}\n{"a": 2}\n')
     for file in (local(ods), local(lines)):
         await engine.upload_file(file)
-    assert sorted(f.filename for f in fake.files.values()) == [
+    assert sorted(f.filename for f in openai_fake.files.values()) == [
         "budget.ods.zip",
         "events.ndjson.json",
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,27 +32,21 @@ class Msg:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def gateway(fake: FakeSlack) -> SlackGateway:
-    client = build_web_client(token=fake.bot_token, base_url=fake.api_url)
+def gateway(slack_fake: FakeSlack) -> SlackGateway:
+    client = build_web_client(token=slack_fake.bot_token, base_url=slack_fake.api_url)
     # Tiny intervals: the tests look at what ends in the thread, not at the pacing.
     return SlackGateway(
-        client=client, bot_token=fake.bot_token, stream_interval_s=0.0, update_interval_s=0.0
+        client=client, bot_token=slack_fake.bot_token, stream_interval_s=0.0, update_interval_s=0.0
     )
 
 
-def ask(fake: FakeSlack, text: str = "<@UBOT> 지역별 매출은?", channel: str = CHANNEL) -> str:
+def ask(slack_fake: FakeSlack, text: str = "<@UBOT> 지역별 매출은?", channel: str = CHANNEL) -> str:
     """A user's question at the top of a channel; returns its ts (the thread)."""
-    return str(fake.post_user_message(channel=channel, user="U1", text=text)["ts"])
+    return str(slack_fake.post_user_message(channel=channel, user="U1", text=text)["ts"])
 
 
-def bot_replies(fake: FakeSlack, thread_ts: str, channel: str = CHANNEL) -> list[Any]:
-    return [m for m in fake.thread(channel, thread_ts) if m.bot]
+def bot_replies(slack_fake: FakeSlack, thread_ts: str, channel: str = CHANNEL) -> list[Any]:
+    return [m for m in slack_fake.thread(channel, thread_ts) if m.bot]
 
 
 # ---------------------------------------------------------------- pure translation
@@ -97,7 +90,7 @@ def test_translate_file(raw: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 async def test_auth_check_reports_identity_and_scopes(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
     info = await gateway.auth_check()
 
@@ -105,75 +98,77 @@ async def test_auth_check_reports_identity_and_scopes(
     assert {"chat:write", "files:read", "files:write"} <= info.scopes
 
 
-async def test_post_then_update_shows_one_reply(fake: FakeSlack, gateway: SlackGateway) -> None:
-    thread = ask(fake)
+async def test_post_then_update_shows_one_reply(
+    slack_fake: FakeSlack, gateway: SlackGateway
+) -> None:
+    thread = ask(slack_fake)
 
     ts = await gateway.post_message(channel=CHANNEL, thread_ts=thread, text="working on it")
     await gateway.update_message(channel=CHANNEL, ts=ts, text="서울이 가장 높습니다.")
 
-    replies = bot_replies(fake, thread)
+    replies = bot_replies(slack_fake, thread)
     assert [(m.ts, m.text) for m in replies] == [(ts, "서울이 가장 높습니다.")]
 
 
 async def test_rate_limited_post_is_waited_out_and_appears_once(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
-    fake.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=1)
+    thread = ask(slack_fake)
+    slack_fake.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=1)
 
     started = time.monotonic()
     await gateway.post_message(channel=CHANNEL, thread_ts=thread, text="hello")
 
     assert time.monotonic() - started >= 1.0
-    assert len(fake.calls_to("chat.postMessage")) == 2
-    assert [m.text for m in bot_replies(fake, thread)] == ["hello"]
+    assert len(slack_fake.calls_to("chat.postMessage")) == 2
+    assert [m.text for m in bot_replies(slack_fake, thread)] == ["hello"]
 
 
 async def test_refused_post_is_a_slack_problem_without_the_token(
-    fake: FakeSlack, gateway: SlackGateway, caplog: pytest.LogCaptureFixture
+    slack_fake: FakeSlack, gateway: SlackGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    thread = ask(fake)
-    fake.fail_next("chat.postMessage", error="not_in_channel", status=200)
+    thread = ask(slack_fake)
+    slack_fake.fail_next("chat.postMessage", error="not_in_channel", status=200)
 
     with pytest.raises(SlackProblem) as caught:
         await gateway.post_message(channel=CHANNEL, thread_ts=thread, text="hi")
 
     assert isinstance(caught.value.__cause__, SlackApiError)
     assert "invite" in caught.value.user_message
-    assert fake.bot_token not in str(caught.value)
-    assert fake.bot_token not in caplog.text
+    assert slack_fake.bot_token not in str(caught.value)
+    assert slack_fake.bot_token not in caplog.text
 
 
-async def test_reactions_tolerate_repeats(fake: FakeSlack, gateway: SlackGateway) -> None:
-    ts = ask(fake)
+async def test_reactions_tolerate_repeats(slack_fake: FakeSlack, gateway: SlackGateway) -> None:
+    ts = ask(slack_fake)
 
     await gateway.add_reaction(channel=CHANNEL, ts=ts, name="eyes")
     await gateway.add_reaction(channel=CHANNEL, ts=ts, name="eyes")
-    assert fake.reactions(CHANNEL, ts) == {"eyes"}
+    assert slack_fake.reactions(CHANNEL, ts) == {"eyes"}
 
     await gateway.remove_reaction(channel=CHANNEL, ts=ts, name="eyes")
     await gateway.remove_reaction(channel=CHANNEL, ts=ts, name="eyes")
-    assert fake.reactions(CHANNEL, ts) == set()
+    assert slack_fake.reactions(CHANNEL, ts) == set()
 
 
 async def test_reaction_failures_never_reach_the_caller() -> None:
-    async with FakeSlack(scopes=["chat:write"]) as fake:
-        client = build_web_client(token=fake.bot_token, base_url=fake.api_url)
-        gateway = SlackGateway(client=client, bot_token=fake.bot_token)
-        ts = ask(fake)
+    async with FakeSlack(scopes=["chat:write"]) as slack_fake:
+        client = build_web_client(token=slack_fake.bot_token, base_url=slack_fake.api_url)
+        gateway = SlackGateway(client=client, bot_token=slack_fake.bot_token)
+        ts = ask(slack_fake)
 
         await gateway.add_reaction(channel=CHANNEL, ts=ts, name="eyes")
         await gateway.remove_reaction(channel=CHANNEL, ts=ts, name="eyes")
 
-        assert fake.reactions(CHANNEL, ts) == set()
-        assert len(fake.calls_to("reactions.add")) == 1
+        assert slack_fake.reactions(CHANNEL, ts) == set()
+        assert len(slack_fake.calls_to("reactions.add")) == 1
 
 
 async def test_upload_two_charts_as_one_message(
-    fake: FakeSlack, gateway: SlackGateway, tmp_path: Path
+    slack_fake: FakeSlack, gateway: SlackGateway, tmp_path: Path
 ) -> None:
-    thread = ask(fake)
+    thread = ask(slack_fake)
     png = tmp_path / "chart.png"
     png.write_bytes(PNG)
     charts = [
@@ -190,22 +185,26 @@ async def test_upload_two_charts_as_one_message(
     )
 
     assert len(ids) == 2
-    assert len(fake.calls_to("files.completeUploadExternal")) == 1
-    with_files = [m for m in bot_replies(fake, thread) if m.files]
+    assert len(slack_fake.calls_to("files.completeUploadExternal")) == 1
+    with_files = [m for m in bot_replies(slack_fake, thread) if m.files]
     assert len(with_files) == 1
     shared = with_files[0].files
     assert [f.id for f in shared] == ids
     assert [f.alt_txt for f in shared] == ["bar chart of sales", "line chart of trend"]
     assert [f.content for f in shared] == [PNG, PNG]
     # The bytes went to the upload URLs Slack returned, without the token.
-    returned = [c.args for c in fake.calls_to("files.getUploadURLExternal")]
+    returned = [c.args for c in slack_fake.calls_to("files.getUploadURLExternal")]
     assert [c["length"] for c in returned] == [str(len(PNG))] * 2
-    assert [p.status for p in fake.upload_posts] == [200, 200]
-    assert not any("authorization" in p.headers for p in fake.upload_posts)
+    assert [p.status for p in slack_fake.upload_posts] == [200, 200]
+    assert not any("authorization" in p.headers for p in slack_fake.upload_posts)
 
 
-async def test_file_info_fills_in_a_connect_stub(fake: FakeSlack, gateway: SlackGateway) -> None:
-    stub = translate_file(fake.add_file(name="고객.xlsx", content=b"PK\x03\x04", connect_stub=True))
+async def test_file_info_fills_in_a_connect_stub(
+    slack_fake: FakeSlack, gateway: SlackGateway
+) -> None:
+    stub = translate_file(
+        slack_fake.add_file(name="고객.xlsx", content=b"PK\x03\x04", connect_stub=True)
+    )
     assert stub.needs_info and stub.url_private_download is None
 
     full = await gateway.file_info(stub.id)
@@ -215,35 +214,39 @@ async def test_file_info_fills_in_a_connect_stub(fake: FakeSlack, gateway: Slack
     assert full.url_private_download
 
 
-async def test_file_info_of_a_deleted_file_is_none(fake: FakeSlack, gateway: SlackGateway) -> None:
-    raw = fake.add_file(name="gone.csv", content=b"a\n1\n")
-    fake.delete_file(raw["id"])
+async def test_file_info_of_a_deleted_file_is_none(
+    slack_fake: FakeSlack, gateway: SlackGateway
+) -> None:
+    raw = slack_fake.add_file(name="gone.csv", content=b"a\n1\n")
+    slack_fake.delete_file(raw["id"])
 
     assert await gateway.file_info(raw["id"]) is None
 
 
 async def test_thread_files_reads_every_page_oldest_first(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    fake.history_limit_cap = 2  # forces several pages
-    first = fake.add_file(name="a.csv", content=b"a\n1\n")
+    slack_fake.history_limit_cap = 2  # forces several pages
+    first = slack_fake.add_file(name="a.csv", content=b"a\n1\n")
     thread = str(
-        fake.post_user_message(channel=CHANNEL, user="U1", text="<@UBOT> hi", files=[first])["ts"]
+        slack_fake.post_user_message(channel=CHANNEL, user="U1", text="<@UBOT> hi", files=[first])[
+            "ts"
+        ]
     )
     names = ["a.csv"]
     for i in range(5):
-        raw = fake.add_file(name=f"r{i}.csv", content=b"x\n1\n", user=f"U{i + 2}")
-        fake.post_user_message(
+        raw = slack_fake.add_file(name=f"r{i}.csv", content=b"x\n1\n", user=f"U{i + 2}")
+        slack_fake.post_user_message(
             channel=CHANNEL, user=f"U{i + 2}", text="more", thread_ts=thread, files=[raw]
         )
-        fake.post_user_message(channel=CHANNEL, user="U1", text="no file", thread_ts=thread)
+        slack_fake.post_user_message(channel=CHANNEL, user="U1", text="no file", thread_ts=thread)
         names.append(f"r{i}.csv")
 
     found = await gateway.thread_files(channel=CHANNEL, thread_ts=thread)
 
     assert [f.name for _, _, f in found] == names
     assert [user for _, user, _ in found] == ["U1", "U2", "U3", "U4", "U5", "U6"]
-    assert len(fake.calls_to("conversations.replies")) > 1
+    assert len(slack_fake.calls_to("conversations.replies")) > 1
 
 
 # ---------------------------------------------------------------- streamed answers
@@ -252,9 +255,9 @@ ANSWER = "## 지역별 매출\n\n| 지역 | 매출 |\n|---|---|\n| 서울 | 100 
 
 
 async def test_streamed_answer_ends_as_the_rendered_answer_once(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -270,7 +273,7 @@ async def test_streamed_answer_ends_as_the_rendered_answer_once(
     final = slack_messages_for(ANSWER)
     ts_list = await stream.finish(final_messages=final)
 
-    replies = bot_replies(fake, thread)
+    replies = bot_replies(slack_fake, thread)
     assert [m.ts for m in replies] == ts_list == [stream.ts]
     # The streamed message became the rendered answer (its blocks are what Slack shows).
     assert replies[0].blocks == list(final[0].blocks)
@@ -278,7 +281,8 @@ async def test_streamed_answer_ends_as_the_rendered_answer_once(
     assert not replies[0].streaming
     sent_chunks = [
         chunk
-        for call in fake.calls_to("chat.startStream") + fake.calls_to("chat.appendStream")
+        for call in slack_fake.calls_to("chat.startStream")
+        + slack_fake.calls_to("chat.appendStream")
         for chunk in call.args.get("chunks") or []
     ]
     assert {
@@ -288,13 +292,13 @@ async def test_streamed_answer_ends_as_the_rendered_answer_once(
         "status": "in_progress",
     } in sent_chunks
     assert any(c["type"] == "markdown_text" for c in sent_chunks)
-    assert fake.calls_to("chat.startStream")[0].args["recipient_user_id"] == "U1"
+    assert slack_fake.calls_to("chat.startStream")[0].args["recipient_user_id"] == "U1"
 
 
 async def test_long_answer_continues_in_further_replies(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake, channel=DM)
+    thread = ask(slack_fake, channel=DM)
     stream = await gateway.start_answer(
         channel=DM, thread_ts=thread, recipient_user_id=None, recipient_team_id=None, is_dm=True
     )
@@ -303,16 +307,16 @@ async def test_long_answer_continues_in_further_replies(
 
     ts_list = await stream.finish(final_messages=final)
 
-    replies = bot_replies(fake, thread, channel=DM)
+    replies = bot_replies(slack_fake, thread, channel=DM)
     assert [m.ts for m in replies] == ts_list
     assert [m.text for m in replies] == ["Part one", "Part two", "Part three"]
 
 
 async def test_without_streaming_the_answer_is_posted_and_updated(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    fake.streaming_enabled = False
-    thread = ask(fake)
+    slack_fake.streaming_enabled = False
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -325,21 +329,21 @@ async def test_without_streaming_the_answer_is_posted_and_updated(
     words = [f"word{i} " for i in range(50)]
     for word in words:
         await stream.append_text(word)
-    assert "word49" in bot_replies(fake, thread)[0].text  # progress was visible
+    assert "word49" in bot_replies(slack_fake, thread)[0].text  # progress was visible
     ts_list = await stream.finish(final_messages=[Msg("".join(words))])
 
-    replies = bot_replies(fake, thread)
+    replies = bot_replies(slack_fake, thread)
     assert [m.text for m in replies] == ["".join(words)]
     assert ts_list == [replies[0].ts]
-    assert fake.calls_to("chat.update")
-    assert not fake.calls_to("chat.appendStream")
+    assert slack_fake.calls_to("chat.update")
+    assert not slack_fake.calls_to("chat.appendStream")
 
 
-async def test_progress_edits_are_throttled(fake: FakeSlack) -> None:
-    fake.streaming_enabled = False
-    client = build_web_client(token=fake.bot_token, base_url=fake.api_url)
-    gateway = SlackGateway(client=client, bot_token=fake.bot_token)  # default pacing
-    thread = ask(fake)
+async def test_progress_edits_are_throttled(slack_fake: FakeSlack) -> None:
+    slack_fake.streaming_enabled = False
+    client = build_web_client(token=slack_fake.bot_token, base_url=slack_fake.api_url)
+    gateway = SlackGateway(client=client, bot_token=slack_fake.bot_token)  # default pacing
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -353,16 +357,16 @@ async def test_progress_edits_are_throttled(fake: FakeSlack) -> None:
         await stream.append_text(word)
     await stream.finish(final_messages=[Msg("".join(words))])
 
-    assert len(fake.calls_to("chat.postMessage")) == 1
-    assert len(fake.calls_to("chat.update")) == 1  # only the final answer
-    assert [m.text for m in bot_replies(fake, thread)] == ["".join(words)]
+    assert len(slack_fake.calls_to("chat.postMessage")) == 1
+    assert len(slack_fake.calls_to("chat.update")) == 1  # only the final answer
+    assert [m.text for m in bot_replies(slack_fake, thread)] == ["".join(words)]
 
 
 async def test_stream_expiring_midway_keeps_the_whole_text_once(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    fake.stream_expiry_s = 0.2
-    thread = ask(fake)
+    slack_fake.stream_expiry_s = 0.2
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -374,19 +378,19 @@ async def test_stream_expiring_midway_keeps_the_whole_text_once(
     await stream.append_text("First half. ")
     await asyncio.sleep(0.3)
     await stream.append_text("Second half.")
-    assert "Second half." in bot_replies(fake, thread)[0].text
+    assert "Second half." in bot_replies(slack_fake, thread)[0].text
     ts_list = await stream.finish(final_messages=[Msg("First half. Second half.")])
 
-    replies = bot_replies(fake, thread)
+    replies = bot_replies(slack_fake, thread)
     assert len(replies) == 1 and ts_list == [replies[0].ts]
     assert replies[0].text.count("First half.") == 1
     assert "Second half." in replies[0].text
 
 
 async def test_refused_replacement_becomes_a_new_reply(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -395,18 +399,20 @@ async def test_refused_replacement_becomes_a_new_reply(
         is_dm=False,
     )
     await stream.append_text("Draft")
-    fake.fail_next("chat.update", error="cant_update_message", status=200)
+    slack_fake.fail_next("chat.update", error="cant_update_message", status=200)
 
     final = [Msg("Final answer", ({"type": "markdown", "text": "**Final answer**"},))]
     ts_list = await stream.finish(final_messages=final)
 
-    replies = bot_replies(fake, thread)
+    replies = bot_replies(slack_fake, thread)
     assert [m.ts for m in replies] == ts_list
     assert [m.blocks for m in replies] == [[{"type": "markdown", "text": "**Final answer**"}]]
 
 
-async def test_refused_blocks_fall_back_to_the_text(fake: FakeSlack, gateway: SlackGateway) -> None:
-    thread = ask(fake)
+async def test_refused_blocks_fall_back_to_the_text(
+    slack_fake: FakeSlack, gateway: SlackGateway
+) -> None:
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -414,18 +420,18 @@ async def test_refused_blocks_fall_back_to_the_text(fake: FakeSlack, gateway: Sl
         recipient_team_id="T0FAKE",
         is_dm=False,
     )
-    fake.fail_next("chat.postMessage", error="invalid_blocks", status=200)
+    slack_fake.fail_next("chat.postMessage", error="invalid_blocks", status=200)
 
     table = {"type": "table", "rows": [[{"type": "raw_text", "text": "서울"}]]}
     await stream.finish(final_messages=[Msg("서울 100", (table,))])
 
-    assert [m.text for m in bot_replies(fake, thread)] == ["서울 100"]
+    assert [m.text for m in bot_replies(slack_fake, thread)] == ["서울 100"]
 
 
 async def test_failure_after_a_failed_finish_is_still_told(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -433,19 +439,19 @@ async def test_failure_after_a_failed_finish_is_still_told(
         recipient_team_id="T0FAKE",
         is_dm=False,
     )
-    fake.fail_next("chat.postMessage", error="internal_error", status=200)
+    slack_fake.fail_next("chat.postMessage", error="internal_error", status=200)
 
     with pytest.raises(SlackProblem):
         await stream.finish(final_messages=[Msg("answer")])
     await stream.fail(text="Slack did not accept my reply.")
 
-    assert [m.text for m in bot_replies(fake, thread)] == ["Slack did not accept my reply."]
+    assert [m.text for m in bot_replies(slack_fake, thread)] == ["Slack did not accept my reply."]
 
 
 async def test_failure_keeps_the_partial_answer_and_says_why(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -458,14 +464,16 @@ async def test_failure_keeps_the_partial_answer_and_says_why(
     await stream.append_text("Partial analysis")
     await stream.fail(text="The analysis engine is not responding right now.")
 
-    replies = bot_replies(fake, thread)
+    replies = bot_replies(slack_fake, thread)
     assert len(replies) == 1
     assert "Partial analysis" in replies[0].text
     assert "not responding" in replies[0].text
 
 
-async def test_failure_before_any_text_is_posted(fake: FakeSlack, gateway: SlackGateway) -> None:
-    thread = ask(fake)
+async def test_failure_before_any_text_is_posted(
+    slack_fake: FakeSlack, gateway: SlackGateway
+) -> None:
+    thread = ask(slack_fake)
     stream = await gateway.start_answer(
         channel=CHANNEL,
         thread_ts=thread,
@@ -476,30 +484,32 @@ async def test_failure_before_any_text_is_posted(fake: FakeSlack, gateway: Slack
 
     await stream.fail(text="I could not read sales.csv.")
 
-    assert [m.text for m in bot_replies(fake, thread)] == ["I could not read sales.csv."]
+    assert [m.text for m in bot_replies(slack_fake, thread)] == ["I could not read sales.csv."]
 
 
 # ---------------------------------------------------------------- status line
 
 
-async def test_status_keeper_refreshes_and_clears(fake: FakeSlack, gateway: SlackGateway) -> None:
-    thread = ask(fake)
+async def test_status_keeper_refreshes_and_clears(
+    slack_fake: FakeSlack, gateway: SlackGateway
+) -> None:
+    thread = ask(slack_fake)
 
     async with StatusKeeper(
         gateway=gateway, channel=CHANNEL, thread_ts=thread, status="is analyzing…", refresh_s=0.05
     ):
         await asyncio.sleep(0.22)
 
-    statuses = fake.statuses(CHANNEL, thread)
+    statuses = slack_fake.statuses(CHANNEL, thread)
     assert statuses[-1] == ""
     assert statuses[:-1].count("is analyzing…") >= 3
     assert set(statuses[:-1]) == {"is analyzing…"}
 
 
 async def test_status_keeper_clears_when_the_body_fails(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
+    thread = ask(slack_fake)
 
     with pytest.raises(ZeroDivisionError):
         async with StatusKeeper(
@@ -511,16 +521,16 @@ async def test_status_keeper_clears_when_the_body_fails(
         ):
             _ = 1 / 0
 
-    assert fake.statuses(CHANNEL, thread) == ["is analyzing…", ""]
+    assert slack_fake.statuses(CHANNEL, thread) == ["is analyzing…", ""]
 
 
 async def test_status_failures_never_reach_the_caller(
-    fake: FakeSlack, gateway: SlackGateway
+    slack_fake: FakeSlack, gateway: SlackGateway
 ) -> None:
-    thread = ask(fake)
-    fake.fail_next("assistant.threads.setStatus", error="missing_scope", status=200)
+    thread = ask(slack_fake)
+    slack_fake.fail_next("assistant.threads.setStatus", error="missing_scope", status=200)
 
     await gateway.set_status(channel=CHANNEL, thread_ts=thread, status="is analyzing…")
     await gateway.set_status(channel=CHANNEL, thread_ts=thread, status="still going")
 
-    assert fake.statuses(CHANNEL, thread) == ["still going"]
+    assert slack_fake.statuses(CHANNEL, thread) == ["still going"]

@@ -21,9 +21,10 @@ from tests.fakes.openai_state import ContainerFileState
 from tests.fakes.slack_payloads import as_app_mention
 from tests.fakes.slack_server import FakeSlack, FileRecord
 from tests.harness import Harness, harness
+from tests.samples import SALES_CSV
 
 MB = 1024 * 1024
-CSV = b"region,amount\nSeoul,100\nBusan,200\nDaegu,300\n"
+CSV = SALES_CSV
 
 
 def producing(*extra: ModelArtifact) -> object:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from tests.fakes.slack_payloads import as_app_mention, block_actions, message
 from tests.harness import Harness, harness
+from tests.samples import KOREAN_SALES_CSV, SALES_CSV
 
-CSV = b"region,amount\nSeoul,100\nBusan,200\nDaegu,300\n"
-KOREAN_CSV = "지역,매출\n서울,100\n부산,200\n대구,300\n".encode("cp949")
+CSV = SALES_CSV
+KOREAN_CSV = KOREAN_SALES_CSV
 
 
 def bot_texts(h: Harness, channel: str, thread_ts: str) -> list[str]:
