@@ -35,6 +35,7 @@ __all__ = [
     "open_channel_settings",
     "publish_home",
     "save_channel_settings",
+    "set_messages_tab_prompts",
 ]
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,24 @@ async def publish_home(*, services: Services, user: str, now: float | None = Non
         await services.slack.publish_view(user=user, view=await home_view(ctx))
     except InsightbotError as error:
         log.warning("could not publish the Home tab of %s: %s", user, error.detail)
+
+
+async def set_messages_tab_prompts(*, services: Services, user: str, channel: str) -> None:
+    """Show ``user`` suggested prompts in their language when they open the Messages tab
+    (the DM ``channel``). Never raises: a failure is logged.
+
+    Set per person rather than in the manifest, whose prompts are the same for everyone and
+    so cannot follow a person's language.
+    """
+    try:
+        lang = lang_of_locale(await services.slack.user_locale(user))
+        await services.slack.set_suggested_prompts(
+            channel=channel,
+            prompts=words.messages_tab_prompts(lang),
+            title=words.messages_tab_prompts_title(lang),
+        )
+    except InsightbotError as error:
+        log.warning("could not set the suggested prompts of %s: %s", user, error.detail)
 
 
 # ---------------------------------------------------------------- the channel settings modal

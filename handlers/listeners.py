@@ -23,6 +23,7 @@ from bot.home import (
     open_channel_settings,
     publish_home,
     save_channel_settings,
+    set_messages_tab_prompts,
 )
 from bot.intake import Intake
 from bot.slack.blocks import FEEDBACK_ACTION, RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
@@ -57,11 +58,19 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
             app.event(event_type)(_acknowledge)
 
     async def on_home_opened(body: dict[str, Any]) -> None:
-        # One listener for the App Home, dispatching on the tab (the Messages tab needs
-        # nothing: its messages arrive as message.im).
+        # One listener for the App Home, dispatching on the tab. The Messages tab (agent_view)
+        # gets the person's suggested prompts; its messages arrive as message.im.
         opened = home_opened_for(body=body)
-        if opened is not None and opened[1] == "home":
-            runner.spawn(publish_home(services=services, user=opened[0]))
+        if opened is None:
+            return
+        if opened.tab == "home":
+            runner.spawn(publish_home(services=services, user=opened.user))
+        elif opened.tab == "messages" and opened.channel:
+            runner.spawn(
+                set_messages_tab_prompts(
+                    services=services, user=opened.user, channel=opened.channel
+                )
+            )
 
     app.event(HOME_OPENED)(on_home_opened)
 

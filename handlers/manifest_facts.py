@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 # settings.event_subscriptions.bot_events, in manifest order.
 SUBSCRIBED_EVENTS: tuple[str, ...] = (
+    "app_context_changed",
     "app_home_opened",
     "app_mention",
     "message.channels",
@@ -25,6 +26,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
 # told apart by ``event.channel_type``.
 EVENT_TYPES_HANDLED: Mapping[str, str] = MappingProxyType(
     {
+        "app_context_changed": "app_context_changed",
         "app_home_opened": "app_home_opened",
         "app_mention": "app_mention",
         "message.channels": "message",
@@ -38,6 +40,7 @@ EVENT_TYPES_HANDLED: Mapping[str, str] = MappingProxyType(
 BOT_SCOPES: Mapping[str, str] = MappingProxyType(
     {
         "app_mentions:read": "receive app_mention",
+        "assistant:write": "agent_view: assistant.threads.setSuggestedPrompts in the Messages tab",
         "channels:history": "message.channels: follow-ups in answered threads",
         "groups:history": "message.groups: the same in private channels",
         "im:history": "message.im: direct messages",
@@ -53,6 +56,9 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
 # The scope each subscription needs; Slack refuses a manifest whose events lack their scope.
 SCOPE_FOR_EVENT: Mapping[str, str | None] = MappingProxyType(
     {
+        # Sent only to apps with agent_view (which asks for assistant:write); the reference
+        # page names no scope of its own.
+        "app_context_changed": "assistant:write",
         "app_home_opened": None,  # needs no scope, only the Home tab
         "app_mention": "app_mentions:read",
         "message.channels": "channels:history",

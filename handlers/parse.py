@@ -36,6 +36,7 @@ __all__ = [
     "EVENT_TYPES_HANDLED",
     "SUBSCRIBED_EVENTS",
     "ActionRequest",
+    "HomeOpened",
     "ViewAction",
     "channel_file_share_for",
     "channel_settings_form_for",
@@ -421,13 +422,26 @@ def view_action_for(*, body: Mapping[str, Any]) -> ViewAction | None:
     )
 
 
-def home_opened_for(*, body: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(user, tab) of an ``app_home_opened`` event; tab is "home" or "messages"."""
+@dataclass(frozen=True)
+class HomeOpened:
+    """A person opened the app: its Home tab or its Messages tab (their DM ``channel``)."""
+
+    user: str
+    tab: str  # "home" or "messages"
+    channel: str
+
+
+def home_opened_for(*, body: Mapping[str, Any]) -> HomeOpened | None:
+    """The ``app_home_opened`` event of ``body``, or None."""
     event = _mapping(body.get("event"))
-    user, tab = event.get("user"), event.get("tab")
+    user, tab, channel = event.get("user"), event.get("tab"), event.get("channel")
     if event.get("type") != "app_home_opened" or not isinstance(user, str) or not user:
         return None
-    return user, tab if isinstance(tab, str) else "messages"
+    return HomeOpened(
+        user=user,
+        tab=tab if isinstance(tab, str) else "messages",
+        channel=channel if isinstance(channel, str) else "",
+    )
 
 
 def channel_settings_form_for(*, body: Mapping[str, Any]) -> ChannelSettingsForm | None:

@@ -10,13 +10,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot import messages
 from handlers.manifest_facts import (
     BOT_SCOPES,
     FORGET_SHORTCUT,
     SCOPE_FOR_EVENT,
     SUBSCRIBED_EVENTS,
 )
-from tests.fakes.slack_payloads import app_mention, message, message_action
+from tests.fakes.slack_payloads import (
+    app_context_changed,
+    app_home_opened,
+    app_mention,
+    message,
+    message_action,
+)
 from tests.harness import harness
 
 ROOT = Path(__file__).parent.parent
@@ -35,6 +42,7 @@ SCOPE_FOR_METHOD = {
     "chat_appendStream": "chat:write",
     "chat_stopStream": "chat:write",
     "assistant_threads_setStatus": "chat:write",
+    "assistant_threads_setSuggestedPrompts": "assistant:write",  # the Messages tab (agent_view)
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",
     "files_info": "files:read",
@@ -75,6 +83,17 @@ def test_the_two_manifests_differ_only_in_how_slack_reaches_the_app() -> None:
         assert socket[key] == http[key]
 
 
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_the_manifests_use_the_agent_view_with_the_catalogues_fallback_prompts(name: str) -> None:
+    features = _manifest(name)["features"]
+    assert "assistant_view" not in features  # type: ignore[operator]
+    agent = features["agent_view"]  # type: ignore[index]
+    assert agent["agent_description"].strip()
+    shown = [(p["title"], p["message"]) for p in agent["suggested_prompts"]]
+    # Slack shows up to four; the manifest's are those of a person whose language is unknown.
+    assert shown == list(messages.messages_tab_prompts(None)) and len(shown) <= 4
+
+
 def _called_slack_methods() -> set[str]:
     called = set()
     for path in (ROOT / "bot" / "slack").glob("*.py"):
@@ -103,6 +122,9 @@ def test_every_slack_method_the_code_calls_is_covered_by_a_manifest_scope() -> N
         message(channel="D1", user="U1", text=""),  # message.im (empty: nothing to answer)
         {**message(channel="M1", user="U1", text="chatter"), "channel_type": "mpim"},
         {"type": "message", "subtype": "channel_join", "channel": "C1", "user": "U3", "ts": "1.1"},
+        app_home_opened(user="U1", channel="D1", tab="home"),
+        app_home_opened(user="U1", channel="D1", tab="messages"),
+        app_context_changed(channel="C1"),
     ],
 )
 async def test_every_subscribed_event_is_answered_200_never_404(

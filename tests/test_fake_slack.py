@@ -350,6 +350,36 @@ async def test_status_history_and_clearing(
     assert slack_fake.loading_messages(CHANNEL, root)[0] == ["Reading CSV"]
 
 
+async def test_suggested_prompts_are_checked_as_slack_documents_them(
+    slack_fake: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    prompt = {"title": "Summarise", "message": "Summarise my file."}
+    await slack_client.assistant_threads_setSuggestedPrompts(
+        channel_id="D0ME", prompts=[prompt] * 4, title="Try asking"
+    )
+    assert slack_fake.suggested_prompts["D0ME"] == {"title": "Try asking", "prompts": [prompt] * 4}
+    for bad in ([prompt] * 5, [], [{"title": "Summarise"}], [{"title": " ", "message": "x"}]):
+        call = slack_client.assistant_threads_setSuggestedPrompts(channel_id="D0ME", prompts=bad)
+        assert await _error_of(call) == "invalid_arguments"
+    call = slack_client.assistant_threads_setSuggestedPrompts(channel_id="", prompts=[prompt])
+    assert await _error_of(call) == "channel_not_found"
+    # With agent_view a call naming a thread silently does nothing.
+    other = {"title": "Other", "message": "Something else."}
+    await slack_client.assistant_threads_setSuggestedPrompts(
+        channel_id="D0ME", thread_ts="1.000001", prompts=[other]
+    )
+    assert slack_fake.suggested_prompts["D0ME"]["prompts"] == [prompt] * 4
+
+
+async def test_suggested_prompts_need_assistant_write() -> None:
+    async with FakeSlack(scopes=["chat:write"]) as fake:
+        client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+        call = client.assistant_threads_setSuggestedPrompts(
+            channel_id="D0ME", prompts=[{"title": "a", "message": "b"}]
+        )
+        assert await _error_of(call) == "missing_scope"
+
+
 async def test_reactions(slack_fake: FakeSlack, slack_client: AsyncWebClient) -> None:
     root = _question(slack_fake)
     await slack_client.reactions_add(channel=CHANNEL, timestamp=root, name="eyes")

@@ -262,6 +262,44 @@ def set_up_channel_label(lang: str | None) -> str:
     return f"{ko} / {en}" if lang is None else pick(lang, en, ko)
 
 
+# ---------------------------------------------------------------- the Messages tab (agent view)
+
+# (title, message) of the suggested prompts shown when a person opens the Messages tab. A click
+# sends the message as the person's own; it uses the file they shared last in the DM, and a
+# person who has shared none is told to attach one.
+_PROMPTS_EN = (
+    (
+        "Summarise my data",
+        "Summarise the data file I shared last: its columns, rows, missing values and "
+        "anything unusual.",
+    ),
+    ("Chart a trend", "Draw a line chart of the monthly totals in the file I shared last."),
+    (
+        "Compare groups",
+        "Which group has the highest average in the file I shared last? Show it as a table.",
+    ),
+)
+_PROMPTS_KO = (
+    ("데이터 요약", "마지막으로 올린 데이터 파일을 요약해 줘. 열, 행 수, 빈 값, 눈에 띄는 점까지."),
+    ("추세 차트", "마지막으로 올린 파일의 월별 합계를 선 차트로 그려 줘."),
+    ("그룹 비교", "마지막으로 올린 파일에서 평균이 가장 높은 그룹은? 표로 보여 줘."),
+)
+
+
+def messages_tab_prompts_title(lang: str | None) -> str:
+    """The heading over the suggested prompts of the Messages tab."""
+    en, ko = "Try asking", "이렇게 물어보세요"
+    return f"{ko} · {en}" if lang is None else pick(lang, en, ko)
+
+
+def messages_tab_prompts(lang: str | None) -> tuple[tuple[str, str], ...]:
+    """(title, message) of each suggested prompt; Slack shows at most four, so a person
+    whose language Slack does not tell gets two in Korean and two in English."""
+    if lang is None:
+        return _PROMPTS_KO[:2] + _PROMPTS_EN[:2]
+    return _PROMPTS_KO if lang == "ko" else _PROMPTS_EN
+
+
 # ---------------------------------------------------------------- the channel settings modal
 
 

@@ -374,6 +374,21 @@ class SlackGateway:
         with slack_errors("views.open"):
             await self._client.views_open(trigger_id=trigger_id, view=_view_for_slack(view))
 
+    async def set_suggested_prompts(
+        self, *, channel: str, prompts: Sequence[tuple[str, str]], title: str | None = None
+    ) -> None:
+        """Show ``prompts`` ((title, message) pairs) in the person's Messages tab, the DM
+        ``channel`` (assistant.threads.setSuggestedPrompts). Raises SlackProblem."""
+        # Slack shows up to four. No thread_ts: with agent_view the prompts belong to the
+        # Messages tab, and Slack silently ignores a call that names a thread.
+        shown = [{"title": for_plain(t), "message": for_plain(m)} for t, m in prompts][:4]
+        with slack_errors("assistant.threads.setSuggestedPrompts"):
+            await self._client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel,
+                prompts=shown,
+                title=for_plain(title) if title else None,
+            )
+
     async def user_locale(self, user: str) -> str | None:
         """The person's Slack locale (``ko-KR``, ``en-US``, …; users.info), or None when
         Slack does not say (or the users:read scope is missing). Never raises."""

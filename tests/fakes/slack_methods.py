@@ -26,6 +26,7 @@ from tests.fakes.slack_state import (
 
 MAX_MARKDOWN_TEXT = 12_000
 MAX_VIEW_BLOCKS = 100
+MAX_SUGGESTED_PROMPTS = 4  # "up to four suggested prompts" (setSuggestedPrompts usage info)
 TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
 HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
 
@@ -44,6 +45,10 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "reactions.add": ("m_reactions_add", "reactions:write"),
     "reactions.remove": ("m_reactions_remove", "reactions:write"),
     "assistant.threads.setStatus": ("m_assistant_set_status", "chat:write"),
+    "assistant.threads.setSuggestedPrompts": (
+        "m_assistant_set_suggested_prompts",
+        "assistant:write",
+    ),
     "files.info": ("m_files_info", "files:read"),
     "files.getUploadURLExternal": ("m_files_get_upload_url", "files:write"),
     "files.completeUploadExternal": ("m_files_complete_upload", "files:write"),
@@ -369,6 +374,29 @@ class WebMethods(FileMethods):
             status=str(args["status"]), loading_messages=loading, time=time.time()
         )
         self.record_status(channel, str(thread_ts), record)
+        return {}
+
+    def m_assistant_set_suggested_prompts(self, args: dict[str, Any]) -> dict[str, Any]:
+        """docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts: channel_id
+        and prompts (each with title and message, up to four) required, title optional. With
+        agent_view a call naming thread_ts "silently fails": ok, and nothing changes."""
+        channel = self._channel(args, "channel_id")
+        prompts = _json_arg(args.get("prompts"))
+        if not isinstance(prompts, list) or not prompts:
+            raise invalid_arguments("missing required field: prompts")
+        if len(prompts) > MAX_SUGGESTED_PROMPTS:
+            raise invalid_arguments("no more than 4 items allowed [json-pointer:/prompts]")
+        for prompt in prompts:
+            if not isinstance(prompt, dict) or not all(
+                isinstance(prompt.get(k), str) and prompt[k].strip() for k in ("title", "message")
+            ):
+                raise invalid_arguments("each prompt needs a title and a message")
+        title = args.get("title")
+        if title is not None and not isinstance(title, str):
+            raise invalid_arguments("title must be a string")
+        if args.get("thread_ts") and self.agent_view:
+            return {}
+        self.suggested_prompts[channel] = {"title": title, "prompts": prompts}
         return {}
 
     # ------------------------------------------------------- conversations

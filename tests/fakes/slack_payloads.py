@@ -1,10 +1,10 @@
 """Builders for Slack event and interaction payloads, shaped like the examples in Slack's docs.
 
 Sources: the event reference pages (app_mention, message, message/file_share,
-message_changed, message_deleted, bot_message, app_home_opened), the block_actions payload
-reference, and bolt-python's scenario tests that copy them. Pure functions: they store
-nothing. ``FakeSlack.post_user_message`` stores a message and returns its event fields,
-which ``event_callback`` wraps.
+message_changed, message_deleted, bot_message, app_home_opened, app_context_changed), the
+block_actions payload reference, and bolt-python's scenario tests that copy them. Pure
+functions: they store nothing. ``FakeSlack.post_user_message`` stores a message and returns
+its event fields, which ``event_callback`` wraps.
 """
 
 from __future__ import annotations
@@ -311,6 +311,13 @@ def app_home_opened(*, user: str, channel: str, tab: str = "messages") -> dict[s
     if tab == "home":
         event["view"] = {"id": "V0FAKE", "team_id": TEAM_ID, "type": "home", "blocks": []}
     return event
+
+
+def app_context_changed(*, channel: str = "C0DATA") -> dict[str, Any]:
+    """An ``app_context_changed`` event (agent_view only) as docs.slack.dev's reference page
+    shows it: what the person is looking at, most relevant first; no user or channel field."""
+    entity = {"type": "slack#/types/channel_id", "value": channel, "team_id": TEAM_ID}
+    return {"type": "app_context_changed", "context": {"entities": [entity]}}
 
 
 def feedback_click(

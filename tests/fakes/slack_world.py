@@ -37,6 +37,7 @@ from tests.fakes.slack_state import (
 
 DEFAULT_SCOPES = [
     "app_mentions:read",
+    "assistant:write",
     "chat:write",
     "files:read",
     "files:write",
@@ -75,6 +76,7 @@ class SlackWorld:
         self.history_limit_cap: int | None = None  # e.g. 15 for Tier-1 distributed apps
         self.replies_repeat_parent = True
         self.bot_not_in: set[str] = set()  # channels the bot was removed from
+        self.agent_view = True  # the app's manifest has features.agent_view
         # Records.
         self.calls: list[ApiCall] = []
         self.uploads: list[FileRecord] = []
@@ -84,6 +86,8 @@ class SlackWorld:
         self.ephemeral_messages: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> their published Home tab
+        # DM channel -> {"title", "prompts"} of the Messages tab (setSuggestedPrompts).
+        self.suggested_prompts: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, FileRecord] = {}
         self._messages: dict[str, list[StoredMessage]] = {}
