@@ -42,7 +42,7 @@ from bot.turn.follow import follow_run
 from bot.turn.ledger import TurnLedger
 from bot.turn.session import prepared_session, session_of, thread_history
 from bot.turn.state import TurnControl, TurnState
-from bot.types import FailureCode, IncomingMessage
+from bot.types import EngineEvent, FailureCode, IncomingMessage, Session
 from storage.records import TurnRecord
 
 __all__ = ["resume_turn", "run_turn"]
@@ -181,8 +181,11 @@ async def _answer(state: TurnState) -> None:
     options = await services.governance.run_options(message)  # the channel's model, if any
     stream = await _open_answer(state)
     await ledger.run_requested(answer_ts=stream.ts)
-    async with _scratch_dir(services.workdir) as out_dir:
-        events = services.engine.run(
+    await _follow_and_finish(
+        state,
+        session=session,
+        stream=stream,
+        start=lambda out_dir: services.engine.run(
             session=session,
             question=question,
             files=uploaded,
@@ -191,18 +194,35 @@ async def _answer(state: TurnState) -> None:
             out_dir=out_dir,
             options=options,
             owner=owner,
-        )
+        ),
+    )
+
+
+async def _follow_and_finish(
+    state: TurnState,
+    *,
+    session: Session,
+    stream: AnswerStream,
+    start: Callable[[Path], AsyncIterator[EngineEvent]],
+    response_id: str | None = None,
+    sequence: int | None = None,
+) -> None:
+    """Follow the run that ``start`` opens (given the folder for the files it produces) and
+    end the turn; ``response_id``/``sequence``: a run resumed after a restart."""
+    async with _scratch_dir(state.services.workdir) as out_dir:
         outcome = await follow_run(
-            services=services,
-            ledger=ledger,
+            services=state.services,
+            ledger=state.ledger,
             session=session,
             stream=stream,
-            events=events,
+            events=start(out_dir),
             control=state.control,
-            lang=lang,
+            lang=state.lang,
             out_dir=out_dir,
+            response_id=response_id,
+            sequence=sequence,
         )
-        await finish_turn(state, outcome)
+        await finish_turn(state, outcome, resumed=response_id is not None)
 
 
 @asynccontextmanager
@@ -279,20 +299,14 @@ async def _resume(state: TurnState) -> None:
             await ledger.answer_message_posted(stream.ts)
     cursor = resume_cursor(turn)
     log.info("resuming turn %s: response %s after %s", turn.id, turn.response_id, cursor)
-    async with _scratch_dir(services.workdir) as out_dir:
-        events = services.engine.resume(
-            session=session, response_id=turn.response_id, after_sequence=cursor, out_dir=out_dir
-        )
-        outcome = await follow_run(
-            services=services,
-            ledger=ledger,
-            session=session,
-            stream=stream,
-            events=events,
-            control=state.control,
-            lang=lang,
-            out_dir=out_dir,
-            response_id=turn.response_id,
-            sequence=cursor,
-        )
-        await finish_turn(state, outcome, resumed=True)
+    response_id = turn.response_id
+    await _follow_and_finish(
+        state,
+        session=session,
+        stream=stream,
+        start=lambda out_dir: services.engine.resume(
+            session=session, response_id=response_id, after_sequence=cursor, out_dir=out_dir
+        ),
+        response_id=response_id,
+        sequence=cursor,
+    )
