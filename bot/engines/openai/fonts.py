@@ -13,7 +13,9 @@ then has no font path and the instructions fall back to English labels.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import weakref
 
 import openai
 
@@ -23,17 +25,38 @@ __all__ = ["FONT_NAME", "ensure_font", "find_font", "upload_font"]
 
 FONT_NAME = HANGUL_FONT.name
 _LIST_LIMIT = 100
+# Many new threads at once would otherwise each hold the font's request body in memory.
+_UPLOADS_AT_ONCE = 4
 
 log = logging.getLogger(__name__)
+_uploads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _upload_slots() -> asyncio.Semaphore:
+    """One semaphore per event loop (a semaphore belongs to the loop it first waits on)."""
+    loop = asyncio.get_running_loop()
+    slots = _uploads.get(loop)
+    if slots is None:
+        slots = _uploads[loop] = asyncio.Semaphore(_UPLOADS_AT_ONCE)
+    return slots
+
+
+@functools.cache
+def _font_bytes() -> bytes:
+    """The font file, read once per process (every container gets the same 4.7 MB)."""
+    return HANGUL_FONT.read_bytes()
 
 
 async def upload_font(client: openai.AsyncOpenAI, *, container_id: str) -> str | None:
     """Upload the font into the container; its sandbox path, or None when that failed."""
     try:
-        data = await asyncio.to_thread(HANGUL_FONT.read_bytes)
-        added = await client.containers.files.create(
-            container_id, file=(FONT_NAME, data, "font/ttf")
-        )
+        data = await asyncio.to_thread(_font_bytes)
+        async with _upload_slots():
+            added = await client.containers.files.create(
+                container_id, file=(FONT_NAME, data, "font/ttf")
+            )
     except (openai.OpenAIError, OSError) as err:
         log.warning("could not put the Hangul font in container %s: %s", container_id, err)
         return None
