@@ -344,3 +344,13 @@ async def test_the_fake_refuses_blocks_outside_the_documented_limits(
     assert refused.value.response["error"] == "invalid_blocks"
     good = [GOOD_TABLE, chart_block_for(PIE)]
     assert (await client.chat_postMessage(channel="C1", text="t", blocks=good))["ok"]
+
+
+async def test_an_english_thread_with_english_data_gets_no_font(tmp_path: Path) -> None:
+    # 4.7 MB a container: only turns that may chart Korean carry it.
+    async with harness(tmp_path) as h:
+        ts = await ask(h, "<@UBOT> monthly sales as a chart")
+        assert h.openai.container_files_named("NanumGothic.ttf") == []
+        [call] = h.openai.model_calls
+        assert "romanized or English labels" in (call.instructions or "")
+        assert bot_messages(h.slack, ts)

@@ -244,7 +244,6 @@ async def test_expired_container_is_replaced_and_files_added_again(
     assert renewed.conversation_id == session.conversation_id
     adds = openai_fake.requests_to("POST", f"/v1/containers/{renewed.container_id}/files")
     assert [a.json for a in adds if a.json] == [{"file_id": uploaded.file_id}]
-    assert renewed.font_path and renewed.font_path.endswith("NanumGothic.ttf")
     assert len(openai_fake.requests_to("POST", "/v1/files")) == 1  # never uploaded again
     events = await ask(
         engine, out_dir=tmp_path, session=renewed, files=[uploaded], question="again", turn_id="t2"
@@ -307,7 +306,7 @@ async def test_only_the_newest_files_go_in_and_the_others_are_named(
     assert session.left_out == ("m0.csv",)
     assert set(session.file_paths) == {files[1].file_id, files[2].file_id}
     held = openai_fake.containers[session.container_id or ""].files.values()
-    assert sorted(f.name for f in held) == ["NanumGothic.ttf", "m1.csv", "m2.csv"]
+    assert sorted(f.name for f in held) == ["m1.csv", "m2.csv"]
     await ask(engine, out_dir=tmp_path, session=session, files=files, question="sum")
     assert "m0.csv" in (openai_fake.model_calls[0].instructions or "")
     await engine.aclose()

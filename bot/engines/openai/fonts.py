@@ -1,13 +1,13 @@
 """The Hangul font in the thread's container, so charts with Korean text render.
 
 matplotlib's default font has no Hangul glyphs and the sandbox is not known to have one, so
-NanumGothic (bot/assets, SIL OFL) goes into every container the bot creates, uploaded
-straight into the container (no Files API object to track or delete: it goes with the
-container). It goes always rather than only for Korean threads: that is one 4.7 MB upload
-per new container (at most once per 20 idle minutes of a thread), made alongside the data
-files, while telling Korean apart in the data would mean reading it; and a thread that
-starts in English may turn to Korean later. A failed upload is not an error: the session
-then has no font path and the instructions fall back to English labels.
+NanumGothic (bot/assets, SIL OFL) goes into the thread's container, uploaded straight into it
+(no Files API object to track or delete: it goes with the container), before a turn whose
+question or file names have Hangul or whose data is in a Korean code page. Not for every
+container: at 4.7 MB a new container, a burst of new English threads spent most of its CPU
+and memory on the font. A thread that turns to Korean later gets it then (a container that
+already holds it is not sent it again). A failed upload is not an error: the run then has
+no font path and the instructions fall back to English labels.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import weakref
+from collections.abc import Sequence
 
 import openai
 
 from bot.assets import HANGUL_FONT
+from bot.types import UploadedFile
 
-__all__ = ["FONT_NAME", "ensure_font", "find_font", "upload_font"]
+__all__ = ["FONT_NAME", "ensure_font", "find_font", "upload_font", "wants_hangul_font"]
 
 FONT_NAME = HANGUL_FONT.name
 _LIST_LIMIT = 100
@@ -41,6 +44,18 @@ def _upload_slots() -> asyncio.Semaphore:
     if slots is None:
         slots = _uploads[loop] = asyncio.Semaphore(_UPLOADS_AT_ONCE)
     return slots
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_KOREAN_CODE_PAGES = frozenset({"cp949", "euc-kr", "euc_kr", "johab", "iso-2022-kr", "uhc"})
+
+
+def wants_hangul_font(question: str, files: Sequence[UploadedFile]) -> bool:
+    """Whether a turn's charts may carry Korean: Hangul in the question or a file name, or
+    data in a Korean code page."""
+    if _HANGUL.search(question) or any(_HANGUL.search(f.name) for f in files):
+        return True
+    return any((f.facts.encoding or "").lower() in _KOREAN_CODE_PAGES for f in files if f.facts)
 
 
 @functools.cache

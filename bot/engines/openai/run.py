@@ -37,6 +37,7 @@ from bot.engines.openai.follow import (
     Stream,
     follow_response,
 )
+from bot.engines.openai.fonts import ensure_font, wants_hangul_font
 from bot.engines.openai.sandbox import live_container, prepare_sandbox
 from bot.engines.openai.stream import StreamTranslator
 from bot.errors import EngineError, OutcomeUnknown
@@ -148,11 +149,21 @@ class TurnRun:
             sequence=self.translator.sequence,
         )
 
+    async def _font_if_wanted(self) -> None:
+        """Put the Hangul font in the container when this turn may chart Korean."""
+        container_id = self.session.container_id
+        if container_id is None or self.session.font_path is not None:
+            return
+        if wants_hangul_font(self.question, self.files):
+            path = await ensure_font(self.ctx.client, container_id=container_id, fresh=False)
+            self.session = replace(self.session, font_path=path)
+
     async def _start(self) -> AsyncIterator[EngineEvent]:
         """Create the response (sets ``_stream``), handling refusals; may replace the
         conversation. Raises NoResponse when the outcome is unknown."""
         if self.session.container_id is None:
             await self._renew_sandbox()
+        await self._font_if_wanted()
         attempt = 0
         fixed_container = replaced = False
         while True:

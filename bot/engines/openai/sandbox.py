@@ -2,7 +2,7 @@
 
 A container idles out after ``IDLE_MINUTES``; an expired one cannot be revived, so a new one
 is created and the files (already in the Files API) are added again, never re-uploaded. The
-Hangul font goes in alongside the files (``fonts``).
+Hangul font goes in before a turn that wants it (``fonts``, called from the run).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import openai
 
 from bot.engines.objects import Note, ObjectKind
 from bot.engines.openai.errors import engine_error_from, is_expired_message
-from bot.engines.openai.fonts import ensure_font
 from bot.engines.sizing import files_that_fit, memory_tier_for, tier_is_enough
 from bot.errors import ContainerExpired
 from bot.types import Session, UploadedFile
@@ -104,8 +103,7 @@ async def prepare_sandbox(
     max_tier: str,
     note: Note | None = None,
 ) -> Session:
-    """A Session on ``conversation_id`` whose live container holds the newest ``files`` and
-    the Hangul font (``font_path`` None when the font could not be put there).
+    """A Session on ``conversation_id`` whose live container holds the newest ``files``.
 
     Reuses the previous container when it is alive, big enough and holds no file that no
     longer fits; otherwise creates a new one (recorded with ``note``). Raises EngineError
@@ -128,19 +126,13 @@ async def prepare_sandbox(
             container_id = live.id
             paths = dict(previous.file_paths)
             current_tier = live.memory_limit or previous.memory_limit or tier
-    font_path: str | None = None
     for attempt in range(2):
-        fresh = container_id is None
         if container_id is None:
             container_id = await create_container(client, name=name, tier=tier, note=note)
             paths, current_tier = {}, tier
         missing = [f for f in kept if f.file_id not in paths]
         try:
-            added, font_path = await asyncio.gather(
-                add_files(client, container_id=container_id, files=missing),
-                ensure_font(client, container_id=container_id, fresh=fresh),
-            )
-            paths.update(added)
+            paths.update(await add_files(client, container_id=container_id, files=missing))
             break
         except ContainerExpired:
             if attempt:
@@ -152,5 +144,4 @@ async def prepare_sandbox(
         memory_limit=current_tier,
         file_paths={fid: path for fid, path in paths.items() if fid in kept_ids},
         left_out=left_out,
-        font_path=font_path,
     )
