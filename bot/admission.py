@@ -109,9 +109,11 @@ def admission_for(
     limits: Limits,
     asker: Asker | None = None,
     facts: Facts | None = None,
+    scheduled: bool = False,
 ) -> Admission:
     """Decide on a new question: who asks where (with ``asker`` and ``facts``), its length,
-    prices and budgets (with ``facts``), then its author's current load."""
+    prices and budgets (with ``facts``), then its author's current load. A ``scheduled`` run
+    counts toward its owner's limits but is never refused by them: it waits."""
     if asker is not None and facts is not None:
         refusal = access_refusal(
             policy=facts.policy,
@@ -134,7 +136,7 @@ def admission_for(
         )
         if exhausted is not None:
             return Admission(Verdict.REFUSE, BUDGET_EXHAUSTED, exhausted)
-    if limits.max_waiting and load.waiting >= limits.max_waiting:
+    if limits.max_waiting and load.waiting >= limits.max_waiting and not scheduled:
         return Admission(Verdict.REFUSE, TOO_MANY_WAITING)
     # Waiting turns of the same person start before this one, so they count as ahead of it.
     if limits.max_running and load.running + load.waiting >= limits.max_running:
@@ -201,6 +203,7 @@ async def admit(
     loads: UserLoads,
     message: IncomingMessage,
     governance: Governance | None = None,
+    scheduled: bool = False,
 ) -> Admission:
     """The admission step for ``message``; an admitted message is counted as waiting at once.
 
@@ -217,6 +220,7 @@ async def admit(
         limits=Limits.of(settings),
         asker=Asker.of(message),
         facts=facts,
+        scheduled=scheduled,
     )
     if admission.verdict is not Verdict.REFUSE:
         loads.add_waiting(message.user)

@@ -1,5 +1,5 @@
 """The `insightbot` command: run (Socket Mode), serve (HTTP), ask (terminal), doctor, backup,
-cleanup."""
+usage, channels, schedules, cleanup."""
 
 from __future__ import annotations
 
@@ -136,6 +136,50 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     change.add_argument("--model", help="the model for this channel's questions")
     change.add_argument("--daily-usd", help="the channel's daily budget in US dollars")
+    schedules = commands.add_parser(
+        "schedules",
+        help="list, add or delete recurring analyses",
+        description="Recurring analyses: a question asked again on a schedule in a channel, "
+        "its answer in the thread of a new message there. A running bot sees a change within "
+        "a minute.",
+        formatter_class=defaults,
+    )
+    schedules.add_argument("--json", action="store_true", help="list as JSON")
+    schedule_commands = schedules.add_subparsers(dest="schedules_command", metavar="COMMAND")
+    add = schedule_commands.add_parser(
+        "add",
+        help="add a recurring analysis",
+        description="Ask --question in --channel on a schedule, as --user (their budgets and "
+        "limits apply). Times are wall-clock times in --tz, daylight saving included.",
+        formatter_class=defaults,
+    )
+    add.add_argument("--channel", required=True, metavar="CHANNEL_ID")
+    add.add_argument("--user", required=True, metavar="USER_ID", help="who asks (the owner)")
+    add.add_argument("--question", required=True, help="the question, in plain words")
+    add.add_argument(
+        "--every",
+        required=True,
+        help="daily, weekdays, weekly:mon..sun or monthly:1..31 (29-31: a shorter month's "
+        "last day)",
+    )
+    add.add_argument("--at", required=True, metavar="HH:MM", help="the time, 24-hour")
+    add.add_argument("--tz", metavar="AREA/CITY", help="time zone (default: INSIGHTBOT_TIMEZONE)")
+    add.add_argument(
+        "--files",
+        default="same",
+        metavar="newest:PATTERN|same",
+        help="newest:PATTERN uses the newest file of the channel named like PATTERN "
+        "(e.g. newest:sales_*.csv)",
+    )
+    add.add_argument(
+        "--skip-unchanged",
+        action="store_true",
+        help="skip a run when no new matching file arrived since the last run",
+    )
+    delete = schedule_commands.add_parser(
+        "delete", help="delete a schedule", formatter_class=defaults
+    )
+    delete.add_argument("id", type=int, metavar="ID", help="as `insightbot schedules` lists it")
     cleanup = commands.add_parser(
         "cleanup",
         help="delete old threads' data at the engine and here (safe while the bot runs)",
@@ -214,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "channels":
             return asyncio.run(_channels(settings, args))
+        elif args.command == "schedules":
+            return asyncio.run(_schedules(settings, args))
         elif args.command == "cleanup":
             return _cleanup(settings, args)
     except ConfigError as error:
@@ -305,6 +351,27 @@ async def _channels(settings: Settings, args: argparse.Namespace) -> int:
     return await channels_set(
         settings, channel=args.channel, enabled=enabled, model=model, daily_usd=daily, say=print
     )
+
+
+async def _schedules(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.schedule_commands import schedules_add, schedules_delete, schedules_list
+
+    if args.schedules_command == "add":
+        return await schedules_add(
+            settings,
+            channel=args.channel,
+            user=args.user,
+            question=args.question,
+            every=args.every,
+            at=args.at,
+            tz=args.tz,
+            files=args.files,
+            skip_unchanged=args.skip_unchanged,
+            say=print,
+        )
+    if args.schedules_command == "delete":
+        return await schedules_delete(settings, schedule_id=args.id, say=print)
+    return await schedules_list(settings, as_json=args.json, say=print)
 
 
 def _amount(text: str) -> float:

@@ -146,6 +146,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Days a thread's data is kept after its last activity; then its files, sandboxes, conversations and responses are deleted at OpenAI and its questions, answers and code erased here (usage numbers stay). 0: never.",
     ),
     SettingSpec(
+        "INSIGHTBOT_SCHEDULE_GRACE_MINUTES",
+        "60",
+        "After downtime, a recurring analysis's latest missed run still runs if it is less than this many minutes late; otherwise it is skipped.",
+    ),
+    SettingSpec(
         "INSIGHTBOT_CHANNEL_FILE_TTL_H",
         "168",
         "How long a file shared at a channel's top level can be picked for a question without files, in hours.",
@@ -347,6 +352,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     background: bool = True
     retention_days: int = 30  # 0: the retention sweep is off
+    schedule_grace_s: float = 60 * 60.0
     channel_file_ttl_s: float = 168 * 3600.0
     status_refresh_s: float = 90.0
     health_port: int | None = None
@@ -642,6 +648,10 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     ),
     "INSIGHTBOT_BACKGROUND": ("background", _boolean),
     "INSIGHTBOT_RETENTION_DAYS": ("retention_days", _non_negative_int),
+    "INSIGHTBOT_SCHEDULE_GRACE_MINUTES": (
+        "schedule_grace_s",
+        lambda e, r: _positive_float(e, r) * 60,
+    ),
     "INSIGHTBOT_CHANNEL_FILE_TTL_H": (
         "channel_file_ttl_s",
         lambda e, r: _positive_float(e, r) * 3600,

@@ -54,7 +54,9 @@ class Intake:
             self._locks[key] = lock
         return lock
 
-    async def accept_message(self, message: IncomingMessage) -> TurnRecord | None:
+    async def accept_message(
+        self, message: IncomingMessage, *, scheduled: bool = False
+    ) -> TurnRecord | None:
         """Store ``message`` as a new turn and queue it; None when it was already taken.
 
         Deduplicates on (team, channel, ts) — one message can arrive as app_mention and as
@@ -64,7 +66,8 @@ class Intake:
         admission refuses is stored as a refused turn (never run; the person is told
         privately, at most once a minute); its files are still remembered for the thread.
         Raises StorageError when the message cannot be stored: the event must then not be
-        acknowledged.
+        acknowledged. A ``scheduled`` run (a recurring analysis) waits instead of being
+        refused by its owner's fair-use limits.
         """
         message_key = f"msg:{message.thread.team}:{message.thread.channel}:{message.ts}"
         if message_key in self._taken:  # the twin or retry of a message stored here
@@ -77,7 +80,7 @@ class Intake:
             if message_key in self._taken:
                 log.info("duplicate delivery of %s ignored", message_key)
                 return None
-            admission, turn = await self._admitted_turn(message)
+            admission, turn = await self._admitted_turn(message, scheduled=scheduled)
             try:
                 taken = await self.services.store.take_message(
                     key=message_key,
@@ -164,12 +167,15 @@ class Intake:
 
     # ------------------------------------------------------------ internals
 
-    async def _admitted_turn(self, message: IncomingMessage) -> tuple[Admission, TurnRecord]:
+    async def _admitted_turn(
+        self, message: IncomingMessage, *, scheduled: bool = False
+    ) -> tuple[Admission, TurnRecord]:
         admission = await admit(
             settings=self.services.settings,
             loads=self.runner.loads,
             message=message,
             governance=self.services.governance,
+            scheduled=scheduled,
         )
         now, turn_id, stored = time.time(), new_turn_id(), message_to_json(message)
         if admission.verdict is Verdict.REFUSE:

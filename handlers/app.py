@@ -29,6 +29,7 @@ from bot.lifecycle import Clock, RetentionSweeper
 from bot.network import describe_network_error
 from bot.recovery import recover_unfinished_turns
 from bot.runner import TurnRunner
+from bot.scheduler import Scheduler
 from bot.services import Services
 from handlers.http_guard import DEFAULT_LIMITS, HttpLimits, guard_middlewares
 from handlers.listeners import register
@@ -43,6 +44,7 @@ class RunningBot:
     runner: TurnRunner
     intake: Intake
     sweeper: RetentionSweeper
+    scheduler: Scheduler
     # Socket Mode sets this: whether the websocket to Slack is open (for /readyz).
     slack_connected: Callable[[], Awaitable[bool]] | None = None
 
@@ -109,8 +111,8 @@ def _single_flight_authorize(services: Services) -> Callable[[], Awaitable[Autho
 async def running_bot(
     settings: Settings, *, http_mode: bool, engine: Engine | None = None, clock: Clock | None = None
 ) -> AsyncIterator[RunningBot]:
-    """Open services, build the app, pick up unfinished turns, start the retention sweep
-    (on ``clock``, the system's by default); stop the sweep and drain on exit."""
+    """Open services, build the app, pick up unfinished turns, start the retention sweep and
+    the schedule loop (on ``clock``, the system's by default); stop them and drain on exit."""
     async with open_services(settings, engine=engine) as services:
         acks = AckPriority()
         runner = TurnRunner(
@@ -128,14 +130,24 @@ async def running_bot(
         # Not a runner task: it never ends on its own, and a drain must not wait for it. A
         # sweep cut short here finishes on the next start.
         sweeping = asyncio.create_task(sweeper.run(), name="insightbot-retention")
+        # Likewise: an occurrence is claimed before its run is posted, so a loop cut short
+        # here never runs one twice.
+        scheduler = Scheduler(intake=intake, clock=clock)
+        scheduling = asyncio.create_task(scheduler.run(), name="insightbot-schedules")
         try:
             yield RunningBot(
-                app=app, services=services, runner=runner, intake=intake, sweeper=sweeper
+                app=app,
+                services=services,
+                runner=runner,
+                intake=intake,
+                sweeper=sweeper,
+                scheduler=scheduler,
             )
         finally:
-            sweeping.cancel()
-            with suppress(asyncio.CancelledError):
-                await sweeping
+            for task in (scheduling, sweeping):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await runner.drain(settings.drain_s)
 
 

@@ -302,3 +302,51 @@ def m007_lifecycle(db: Database) -> None:
     # is uploaded again instead of being reused.
     db.table("files").add_column("uploaded_at", float)
     db.table("lifecycle_marks").create({"name": str, "at": float}, pk="name", not_null=["name"])
+
+
+@migrations()
+def m008_schedules(db: Database) -> None:
+    # Recurring analyses. ``every``/``at``/``tz`` are the rule as `insightbot schedules add`
+    # takes it; ``files`` is "newest:PATTERN" or "same"; ``last_occurrence_at`` is the latest
+    # occurrence claimed (or, before any, the creation time): what is due is counted from it.
+    db.table("schedules").create(
+        {
+            "id": int,
+            "team": str,
+            "channel": str,
+            "user": str,
+            "question": str,
+            "every": str,
+            "at": str,
+            "tz": str,
+            "files": str,
+            "skip_unchanged": int,
+            "state": str,  # active | paused
+            "paused_reason": str,
+            "source_thread_ts": str,
+            "last_occurrence_at": float,
+            "last_file_id": str,
+            "last_file_at": float,
+            "failures": int,
+            "created_by": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null=["channel", "user", "question", "every", "at", "tz", "files", "state"],
+        defaults={"skip_unchanged": 0, "state": "active", "failures": 0, "team": ""},
+    )
+    db.table("schedules").create_index(["channel"])
+    # One row per occurrence, inserted before anything is posted: the primary key makes each
+    # occurrence claimed exactly once, across restarts and processes.
+    db.table("occurrences").create(
+        {
+            "schedule_id": int,
+            "occurrence_at": float,
+            "outcome": str,  # claimed | missed | skipped | posted | failed
+            "turn_id": str,
+            "file_id": str,
+            "claimed_at": float,
+        },
+        pk=("schedule_id", "occurrence_at"),
+        not_null=["schedule_id", "occurrence_at", "outcome", "claimed_at"],
+    )

@@ -202,3 +202,34 @@ class IdleThread:
 
     thread_key: str
     last_activity: float
+
+
+SCHEDULE_ACTIVE, SCHEDULE_PAUSED = "active", "paused"
+# What became of an occurrence once claimed.
+CLAIMED, MISSED, SKIPPED, POSTED = "claimed", "missed", "skipped", "posted"
+
+
+@dataclass(frozen=True)
+class ScheduleRecord:
+    """A recurring analysis: ``every``/``at``/``tz`` as bot.schedules.recurrence takes them;
+    ``files`` is "newest:PATTERN" or "same"."""
+
+    channel: str
+    user: str
+    question: str
+    every: str
+    at: str
+    tz: str
+    files: str = "same"
+    skip_unchanged: bool = False
+    team: str = ""
+    id: int = 0  # given by the store
+    state: str = SCHEDULE_ACTIVE
+    paused_reason: str | None = None
+    source_thread_ts: str | None = None
+    last_occurrence_at: float = 0.0  # the latest claimed occurrence, or the creation time
+    last_file_id: str | None = None
+    last_file_at: float | None = None
+    failures: int = 0
+    created_by: str | None = None
+    created_at: float = 0.0

@@ -37,6 +37,7 @@ from storage.records import (
     ThreadRecord,
     TurnRecord,
 )
+from storage.schedules import ScheduleQueries
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ async def open_store(path: Path | str) -> Store:
     return Store(worker)
 
 
-class Store(GovernanceQueries):
+class Store(GovernanceQueries, ScheduleQueries):
     """Async access to the database; build it with ``open_store`` and ``close()`` it."""
 
     def __init__(self, worker: DbWorker) -> None:

@@ -46,6 +46,7 @@ SCOPE_FOR_METHOD = {
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",
     "files_info": "files:read",
+    "files_list": "files:read",  # the newest file of a channel for a recurring analysis
     "files_getUploadURLExternal": "files:write",
     "files_completeUploadExternal": "files:write",
     "conversations_replies": "channels:history",

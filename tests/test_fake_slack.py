@@ -619,3 +619,20 @@ async def test_signed_http_delivery_is_accepted_by_bolt(slack_fake: FakeSlack) -
         assert seen == ["hi"]
     finally:
         await runner.cleanup()
+
+
+async def test_files_list_filters_by_channel_and_time_newest_first_in_pages(
+    slack_fake: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    for n, channel in enumerate(("C1", "C1", "C2", "C1")):
+        file = slack_fake.add_file(name=f"f{n}.csv", content=b"a\n1\n")
+        slack_fake.post_user_message(channel=channel, user="U1", text="", files=[file])
+        slack_fake.files[file["id"]].created = 1000 + n
+    listed = await slack_client.files_list(channel="C1", ts_from="1001", count=1)
+    assert [f["name"] for f in listed["files"]] == ["f3.csv"]
+    assert listed["paging"] == {"count": 1, "total": 2, "page": 1, "pages": 2}
+    second = await slack_client.files_list(channel="C1", ts_from="1001", count=1, page=2)
+    assert [f["name"] for f in second["files"]] == ["f1.csv"]
+    everything = await slack_client.files_list()
+    assert [f["name"] for f in everything["files"]] == ["f3.csv", "f2.csv", "f1.csv", "f0.csv"]
+    assert everything["files"][0]["channels"] == ["C1"]

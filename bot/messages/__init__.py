@@ -15,6 +15,7 @@ The entries live in modules by area; this front is what the rest of the code use
 - ``engine``: why a run failed, by ``FailureCode`` (``run_failed``), and the local engine
 - ``slack``: Slack refused one of the bot's calls (the words of ``SlackProblem``)
 - ``terminal``: the lines of ``insightbot ask``
+- ``schedules``: a recurring analysis's message and notes
 
 An error carries its words as ``Words`` (an entry with its arguments bound, waiting for the
 language), so that whoever shows it picks the reader's language. Operator-facing lines
@@ -137,6 +138,7 @@ from bot.messages.lifecycle import (
     forget_nothing,
     turn_was_cleared,
 )
+from bot.messages.schedules import scheduled_by, scheduled_file, scheduled_runs_missed
 from bot.messages.slack import (
     slack_channel_archived,
     slack_missing_scope,
@@ -316,6 +318,9 @@ __all__ = [
     "run_failed",
     "run_not_resumable",
     "sandbox_expired",
+    "scheduled_by",
+    "scheduled_file",
+    "scheduled_runs_missed",
     "set_up_channel_label",
     "show_code_label",
     "slack_channel_archived",

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # Slack shows at most 10 files on one message; more go up as further messages.
 FILES_PER_MESSAGE = 10
 _REPLIES_PAGE = 200
+_FILES_PAGE = 100
+_FILES_MAX_PAGES = 10  # a schedule wants the newest files; older pages would not be used
 _FILE_GONE = frozenset({"file_not_found", "file_deleted"})
 
 
@@ -283,6 +285,42 @@ class SlackGateway:
         if not isinstance(raw, Mapping) or raw.get("mode") == "tombstone":
             return None
         return translate_file(raw)
+
+    async def channel_files(self, *, channel: str, since: float) -> list[SlackFile]:
+        """Files shared in ``channel`` created at or after ``since`` (files.list), newest
+        first: a recurring analysis looks here for the newest file, so files shared while the
+        bot was down count. Deleted files are left out; remote ones come with ``is_remote``."""
+        found: list[SlackFile] = []
+        page = 1
+        while True:
+            with slack_errors("files.list"):
+                resp = await self._client.files_list(
+                    channel=channel, ts_from=str(int(since)), count=_FILES_PAGE, page=page
+                )
+            for raw in resp.get("files") or ():
+                if raw.get("mode") != "tombstone":
+                    found.append(translate_file(raw))
+            paging = resp.get("paging") or {}
+            if page >= int(paging.get("pages") or 1) or page >= _FILES_MAX_PAGES:
+                break
+            page += 1
+        return sorted(found, key=lambda f: f.created or 0.0, reverse=True)
+
+    async def user_name(self, user: str) -> str | None:
+        """The name a person shows in Slack (display name, else real name; users.info), or
+        None when Slack does not say. Never raises."""
+        try:
+            with slack_errors("users.info"):
+                resp = await self._client.users_info(user=user)
+        except SlackProblem as problem:
+            log.info("no name for %s: %s", user, problem.detail)
+            return None
+        found = resp.get("user") or {}
+        profile = found.get("profile") or {}
+        for name in (profile.get("display_name"), found.get("real_name"), found.get("name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return None
 
     async def thread_files(
         self, *, channel: str, thread_ts: str

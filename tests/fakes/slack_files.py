@@ -35,6 +35,36 @@ class FileMethods(SlackWorld):
             "response_metadata": {"next_cursor": ""},
         }
 
+    def m_files_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Files visible to the bot, newest first, with Slack's page-numbered ``paging``:
+        ``channel`` keeps files shared there; ``ts_from``/``ts_to`` are inclusive bounds on
+        ``created``; ``user`` keeps one person's."""
+        channel = args.get("channel")
+        user = args.get("user")
+        try:
+            ts_from = float(args.get("ts_from") or 0)
+            ts_to = float(args.get("ts_to") or "inf")
+            count = max(1, min(int(args.get("count") or 100), 1000))
+            page = max(1, int(args.get("page") or 1))
+        except ValueError as e:
+            raise invalid_arguments("invalid ts_from, ts_to, count or page") from e
+        found = [
+            record
+            for record in self.files.values()
+            if not record.deleted
+            and not (record.by_bot and not record.completed)
+            and (not channel or any(c == channel for c, _ in record.shares))
+            and (not user or record.user == user)
+            and ts_from <= record.created <= ts_to
+        ]
+        found.sort(key=lambda r: (r.created, r.id), reverse=True)
+        pages = max(1, -(-len(found) // count))
+        shown = found[(page - 1) * count : page * count]
+        return {
+            "files": [self.file_object(record) for record in shown],
+            "paging": {"count": count, "total": len(found), "page": page, "pages": pages},
+        }
+
     def m_files_get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         filename = args.get("filename")
         if not filename:

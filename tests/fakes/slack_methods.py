@@ -50,6 +50,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
         "assistant:write",
     ),
     "files.info": ("m_files_info", "files:read"),
+    "files.list": ("m_files_list", "files:read"),
     "files.getUploadURLExternal": ("m_files_get_upload_url", "files:write"),
     "files.completeUploadExternal": ("m_files_complete_upload", "files:write"),
     "conversations.replies": ("m_conversations_replies", None),

@@ -1,0 +1,95 @@
+"""Schedules in the database: each occurrence is claimed exactly once, across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from storage import open_store
+from storage.records import CLAIMED, MISSED, POSTED, ScheduleRecord
+
+RULE = ScheduleRecord(
+    channel="C0SALES",
+    user="U0ANNA",
+    question="What were last week's sales?",
+    every="weekly:mon",
+    at="09:00",
+    tz="Asia/Seoul",
+    files="newest:sales_*.csv",
+    skip_unchanged=True,
+    created_at=1_000.0,
+)
+
+
+async def test_a_schedule_is_stored_listed_and_deleted(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "db.sqlite")
+    try:
+        first = await store.add_schedule(RULE)
+        second = await store.add_schedule(RULE.__class__(**{**RULE.__dict__, "channel": "C0OPS"}))
+        assert first.id and second.id != first.id
+        # Due occurrences count from the creation time until one is claimed.
+        assert first.last_occurrence_at == 1_000.0
+        assert first.skip_unchanged and first.files == "newest:sales_*.csv"
+        assert [s.id for s in await store.schedules()] == [first.id, second.id]
+        assert [s.id for s in await store.schedules(channel="C0OPS")] == [second.id]
+        assert await store.delete_schedule(first.id)
+        assert not await store.delete_schedule(first.id)
+        assert await store.get_schedule(first.id) is None
+        assert [s.id for s in await store.schedules()] == [second.id]
+    finally:
+        await store.close()
+
+
+async def test_an_occurrence_is_claimed_once_even_by_racing_callers(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "db.sqlite")
+    try:
+        schedule = await store.add_schedule(RULE)
+        claims = await asyncio.gather(
+            *(
+                store.claim_occurrence(
+                    schedule_id=schedule.id, occurrence_at=5_000.0, outcome=CLAIMED, now=5_001.0
+                )
+                for _ in range(5)
+            )
+        )
+        assert claims.count(True) == 1
+        stored = await store.get_schedule(schedule.id)
+        assert stored is not None and stored.last_occurrence_at == 5_000.0
+    finally:
+        await store.close()
+
+
+async def test_a_claim_survives_a_restart_and_records_the_file_used(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    store = await open_store(path)
+    schedule = await store.add_schedule(RULE)
+    assert await store.claim_occurrence(
+        schedule_id=schedule.id, occurrence_at=5_000.0, outcome=CLAIMED, now=5_001.0
+    )
+    await store.close()
+    store = await open_store(path)  # the bot restarted before it posted anything
+    try:
+        assert not await store.claim_occurrence(
+            schedule_id=schedule.id, occurrence_at=5_000.0, outcome=CLAIMED, now=5_030.0
+        )
+        await store.settle_occurrence(
+            schedule_id=schedule.id,
+            occurrence_at=5_000.0,
+            outcome=POSTED,
+            turn_id="T1",
+            file_id="F1",
+            file_at=4_900.0,
+        )
+        assert await store.claim_occurrence(
+            schedule_id=schedule.id, occurrence_at=9_000.0, outcome=MISSED, now=99_000.0
+        )
+        assert await store.occurrence_outcomes(schedule.id) == [
+            (5_000.0, POSTED),
+            (9_000.0, MISSED),
+        ]
+        stored = await store.get_schedule(schedule.id)
+        assert stored is not None
+        assert (stored.last_file_id, stored.last_file_at) == ("F1", 4_900.0)
+        assert stored.last_occurrence_at == 9_000.0
+    finally:
+        await store.close()
