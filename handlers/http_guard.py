@@ -39,7 +39,7 @@ class HttpLimits:
     """Bounds for the HTTP server; the defaults suit Slack's traffic to one bot."""
 
     body_timeout_s: float = 10.0
-    max_in_flight: int = 512
+    max_in_flight: int = 1024  # a burst of 500 messages (each delivered twice) still gets in
     keepalive_timeout_s: float = 15.0
 
 
