@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 class CollectedFiles:
     records: list[FileRecord] = field(default_factory=list)  # oldest shared first
     notices: list[str] = field(default_factory=list)  # told to the user before the answer
-    problems: list[str] = field(default_factory=list)  # files refused, each naming the file
 
 
 async def collect_turn_files(
