@@ -144,6 +144,10 @@ class Scheduler:
         ts = await services.slack.post_message(
             channel=schedule.channel, thread_ts=None, text="\n".join(lines)
         )
+        # Noted at once: a crash before the turn is stored still leaves the run's thread known.
+        await store.settle_occurrence(
+            schedule_id=schedule.id, occurrence_at=occurrence_at, outcome=CLAIMED, message_ts=ts
+        )
         team = schedule.team or await self._team_id()
         message = IncomingMessage(
             thread=ThreadKey(team=team, channel=schedule.channel, thread_ts=ts),

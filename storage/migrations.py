@@ -350,3 +350,16 @@ def m008_schedules(db: Database) -> None:
         pk=("schedule_id", "occurrence_at"),
         not_null=["schedule_id", "occurrence_at", "outcome", "claimed_at"],
     )
+
+
+@migrations()
+def m009_schedule_management(db: Database) -> None:
+    # ``file_ids``: the Slack files a "same files" schedule runs on (JSON list), fixed when it is
+    # made; ``post_skipped``: a skipped run posts one short line; ``updated_at``: the last edit,
+    # pause or resume. ``message_ts`` on an occurrence is the run's top-level message, which the
+    # App Home links to (never the answer's text).
+    schedules = db.table("schedules")
+    schedules.add_column("file_ids", str)
+    schedules.add_column("post_skipped", int, not_null_default=0)
+    schedules.add_column("updated_at", float)
+    db.table("occurrences").add_column("message_ts", str)

@@ -207,6 +207,8 @@ class IdleThread:
 SCHEDULE_ACTIVE, SCHEDULE_PAUSED = "active", "paused"
 # What became of an occurrence once claimed.
 CLAIMED, MISSED, SKIPPED, POSTED = "claimed", "missed", "skipped", "posted"
+# A claimed occurrence that never got its message posted (a crash in between).
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -233,3 +235,21 @@ class ScheduleRecord:
     failures: int = 0
     created_by: str | None = None
     created_at: float = 0.0
+    file_ids: tuple[str, ...] = ()  # the files of a "same" schedule, fixed when it is made
+    post_skipped: bool = False  # a skipped run posts one short line
+    updated_at: float | None = None
+
+
+@dataclass(frozen=True)
+class OccurrenceRecord:
+    """One claimed occurrence of a schedule and what became of it; ``turn_status`` is the
+    status of the turn it started (None when it started none)."""
+
+    schedule_id: int
+    occurrence_at: float
+    outcome: str
+    claimed_at: float
+    turn_id: str | None = None
+    file_id: str | None = None
+    message_ts: str | None = None
+    turn_status: str | None = None

@@ -93,3 +93,64 @@ async def test_a_claim_survives_a_restart_and_records_the_file_used(tmp_path: Pa
         assert stored.last_occurrence_at == 9_000.0
     finally:
         await store.close()
+
+
+async def test_pause_resume_edit_and_failures_in_a_row(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "db.sqlite")
+    try:
+        schedule = await store.add_schedule(RULE)
+        # Only the first of two pauses pauses it, so one notice is sent.
+        assert await store.pause_schedule(schedule.id, reason="not_member", now=2_000.0)
+        assert not await store.pause_schedule(schedule.id, reason="archived", now=2_001.0)
+        paused = await store.get_schedule(schedule.id)
+        assert paused is not None and paused.state == "paused"
+        assert paused.paused_reason == "not_member"
+        assert await store.count_schedule_result(schedule.id, failed=True) == 1
+        assert await store.count_schedule_result(schedule.id, failed=True) == 2
+        # Resuming starts the failures again and does not make up what fell while paused.
+        assert await store.resume_schedule(schedule.id, now=9_000.0)
+        assert not await store.resume_schedule(schedule.id, now=9_001.0)
+        resumed = await store.get_schedule(schedule.id)
+        assert resumed is not None and resumed.state == "active" and resumed.failures == 0
+        assert resumed.last_occurrence_at == 9_000.0 and resumed.paused_reason is None
+        assert await store.count_schedule_result(schedule.id, failed=True) == 1
+        assert await store.count_schedule_result(schedule.id, failed=False) == 0
+        assert await store.edit_schedule(schedule.id, now=9_500.0, at="10:30", post_skipped=True)
+        edited = await store.get_schedule(schedule.id)
+        assert edited is not None and edited.at == "10:30" and edited.post_skipped
+        assert edited.channel == RULE.channel and edited.files == RULE.files
+        assert not await store.edit_schedule(999, now=9_500.0, at="10:30")
+    finally:
+        await store.close()
+
+
+async def test_same_file_ids_survive_a_reopen_and_interrupted_runs_are_found(
+    tmp_path: Path,
+) -> None:
+    store = await open_store(tmp_path / "db.sqlite")
+    schedule = await store.add_schedule(
+        ScheduleRecord(**{**RULE.__dict__, "files": "same", "file_ids": ("F1", "F2")})
+    )
+    for at in (5_000.0, 6_000.0):
+        assert await store.claim_occurrence(
+            schedule_id=schedule.id, occurrence_at=at, outcome=CLAIMED, now=at
+        )
+    await store.settle_occurrence(
+        schedule_id=schedule.id, occurrence_at=5_000.0, outcome=CLAIMED, message_ts="111.1"
+    )
+    await store.settle_occurrence(
+        schedule_id=schedule.id, occurrence_at=6_000.0, outcome=POSTED, message_ts="222.2"
+    )
+    await store.close()
+    store = await open_store(tmp_path / "db.sqlite")
+    try:
+        again = await store.get_schedule(schedule.id)
+        assert again is not None and again.file_ids == ("F1", "F2")
+        interrupted = await store.interrupted_occurrences()
+        assert [(o.occurrence_at, o.message_ts) for o in interrupted] == [(5_000.0, "111.1")]
+        latest = await store.occurrences(schedule.id, limit=1)
+        assert [(o.occurrence_at, o.outcome, o.message_ts) for o in latest] == [
+            (6_000.0, POSTED, "222.2")
+        ]
+    finally:
+        await store.close()
