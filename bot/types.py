@@ -360,6 +360,28 @@ class SlackFile:
 
 
 @dataclass(frozen=True)
+class SlackPerson:
+    """A person as users.info describes them. ``active`` is False for a deactivated account
+    (or one Slack no longer knows)."""
+
+    id: str
+    active: bool
+    name: str | None = None
+    tz: str | None = None  # IANA, like "Asia/Seoul"
+    locale: str | None = None
+    team: str | None = None
+    is_bot: bool = False
+
+
+class ChannelState(StrEnum):
+    """What conversations.info says of a channel."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    GONE = "gone"  # deleted, or the bot can no longer see it
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     """A user message the bot should answer, parsed from a Slack event."""
 

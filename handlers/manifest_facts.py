@@ -49,7 +49,11 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "files:read": "files.info and downloading url_private_download",
         "files:write": "charts and result files via the external upload steps",
         "reactions:write": "the 'working on it' reaction",
-        "users:read": "users.info: a person's locale, for the App Home in their language",
+        "users:read": "users.info: a person's locale (the App Home in their language), time zone "
+        "(a new schedule's default) and whether a schedule's owner is still active",
+        "channels:read": "conversations.members/info: a schedule's owner is still in its public "
+        "channel, and the channel is not archived, at every run",
+        "groups:read": "the same for private channels",
     }
 )
 

@@ -52,7 +52,9 @@ SCOPE_FOR_METHOD = {
     "conversations_replies": "channels:history",
     "views_publish": None,  # the App Home tab
     "views_open": None,  # the channel settings modal
-    "users_info": "users:read",  # a person's locale for the App Home
+    "users_info": "users:read",  # a person's locale for the App Home, time zone, active
+    "conversations_members": "channels:read",  # a schedule's owner is still in the channel
+    "conversations_info": "channels:read",  # a schedule's channel is not archived
 }
 
 

@@ -24,7 +24,7 @@ from bot.slack.file_hosts import is_remote_file
 from bot.slack.neutralize import blocks_for_slack, for_mrkdwn, for_plain
 from bot.slack.stream import AnswerStream
 from bot.slack.upload import send_upload_body
-from bot.types import SlackFile
+from bot.types import ChannelState, SlackFile, SlackPerson
 
 __all__ = ["AnswerStream", "AuthInfo", "OutgoingFile", "SlackGateway", "translate_file"]
 
@@ -36,6 +36,10 @@ _REPLIES_PAGE = 200
 _FILES_PAGE = 100
 _FILES_MAX_PAGES = 10  # a schedule wants the newest files; older pages would not be used
 _FILE_GONE = frozenset({"file_not_found", "file_deleted"})
+_USER_GONE = frozenset({"user_not_found", "user_not_visible"})
+_CHANNEL_GONE = frozenset({"channel_not_found"})
+_MEMBER_PAGE = 200  # Slack recommends no more than 200 a page
+_MEMBER_PAGES_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -427,6 +431,66 @@ class SlackGateway:
                 title=for_plain(title) if title else None,
             )
 
+    async def person(self, user: str) -> SlackPerson:
+        """Who ``user`` is (users.info): name, time zone, locale, and whether the account is
+        still active — an unknown user is an inactive one. Raises SlackProblem when Slack
+        could not be asked."""
+        try:
+            with slack_errors("users.info"):
+                resp = await self._client.users_info(user=user, include_locale=True)
+        except SlackProblem as problem:
+            if problem.__cause__ is not None and error_code(problem.__cause__) in _USER_GONE:
+                return SlackPerson(id=user, active=False)
+            raise
+        found = resp.get("user") or {}
+        profile = found.get("profile") or {}
+        name = next(
+            (
+                n.strip()
+                for n in (profile.get("display_name"), found.get("real_name"), found.get("name"))
+                if isinstance(n, str) and n.strip()
+            ),
+            None,
+        )
+        return SlackPerson(
+            id=user,
+            active=not found.get("deleted", False),
+            name=name,
+            tz=_text_or_none(found.get("tz")),
+            locale=_text_or_none(found.get("locale")),
+            team=_text_or_none(found.get("team_id")),
+            is_bot=bool(found.get("is_bot", False)),
+        )
+
+    async def is_channel_member(self, *, channel: str, user: str) -> bool:
+        """Whether ``user`` is a member of ``channel`` (conversations.members, every page).
+        Raises SlackProblem when Slack could not say."""
+        cursor: str | None = None
+        for _ in range(_MEMBER_PAGES_MAX):
+            with slack_errors("conversations.members"):
+                resp = await self._client.conversations_members(
+                    channel=channel, limit=_MEMBER_PAGE, cursor=cursor
+                )
+            if user in (resp.get("members") or ()):
+                return True
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return False
+        raise SlackProblem(detail=f"conversations.members: more than {_MEMBER_PAGES_MAX} pages")
+
+    async def channel_state(self, channel: str) -> ChannelState:
+        """Whether ``channel`` is still there and not archived (conversations.info). Raises
+        SlackProblem when Slack could not say."""
+        try:
+            with slack_errors("conversations.info"):
+                resp = await self._client.conversations_info(channel=channel)
+        except SlackProblem as problem:
+            if problem.__cause__ is not None and error_code(problem.__cause__) in _CHANNEL_GONE:
+                return ChannelState.GONE
+            raise
+        found = resp.get("channel") or {}
+        return ChannelState.ARCHIVED if found.get("is_archived") else ChannelState.ACTIVE
+
     async def user_locale(self, user: str) -> str | None:
         """The person's Slack locale (``ko-KR``, ``en-US``, …; users.info), or None when
         Slack does not say (or the users:read scope is missing). Never raises."""
@@ -438,6 +502,10 @@ class SlackGateway:
             return None
         locale = (resp.get("user") or {}).get("locale")
         return locale if isinstance(locale, str) and locale else None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _view_for_slack(view: Mapping[str, Any]) -> dict[str, Any]:

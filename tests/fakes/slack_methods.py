@@ -29,6 +29,9 @@ MAX_VIEW_BLOCKS = 100
 MAX_SUGGESTED_PROMPTS = 4  # "up to four suggested prompts" (setSuggestedPrompts usage info)
 TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
 HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
+# conversations.members and conversations.info read a conversation's facts, not its messages.
+READ_SCOPES = {"C": "channels:read", "G": "groups:read", "D": "im:read"}
+_READ_METHODS = frozenset({"conversations.members", "conversations.info"})
 
 # Method -> handler name, and the bot scope Slack requires (None: any valid token).
 METHODS: dict[str, tuple[str, str | None]] = {
@@ -56,6 +59,8 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "conversations.replies": ("m_conversations_replies", None),
     "conversations.history": ("m_conversations_history", None),
     "users.info": ("m_users_info", "users:read"),
+    "conversations.members": ("m_conversations_members", None),  # scope by channel type
+    "conversations.info": ("m_conversations_info", None),  # scope by channel type
     "views.open": ("m_views_open", None),
     "views.publish": ("m_views_publish", None),
 }
@@ -96,7 +101,9 @@ class WebMethods(FileMethods):
                 "not_allowed_token_type" if token.startswith("xapp-") else "invalid_auth"
             )
         needed = METHODS[method][1]
-        if method.startswith("conversations."):
+        if method in _READ_METHODS:
+            needed = READ_SCOPES.get(str(args.get("channel", ""))[:1], "channels:read")
+        elif method.startswith("conversations."):
             needed = HISTORY_SCOPES.get(str(args.get("channel", ""))[:1], "channels:history")
         if method == "assistant.threads.setStatus" and "assistant:write" in self.scopes:
             return
@@ -165,6 +172,12 @@ class WebMethods(FileMethods):
 
     def m_chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
+        if channel[:1] in ("U", "W"):  # a user id posts in the bot's DM with them
+            if channel not in self.users or self.users[channel].get("deleted"):
+                raise ApiError("user_not_found" if channel not in self.users else "user_disabled")
+            channel = self.dm_channel_of(channel)
+        if channel in self.archived:
+            raise ApiError("is_archived")
         text, blocks = self._content(args)
         message = StoredMessage(
             channel=channel,
@@ -455,6 +468,44 @@ class WebMethods(FileMethods):
         if str(args.get("include_locale", "")).lower() not in ("1", "true"):
             user.pop("locale", None)  # only given when asked for
         return {"user": user}
+
+    def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """docs.slack.dev/reference/methods/conversations.members: user ids, cursor-paged."""
+        channel = str(args.get("channel") or "")
+        if not channel or channel in self.deleted_channels:
+            raise ApiError("channel_not_found")
+        members = self.members_of(channel)
+        limit = int(args.get("limit") or 100)
+        start = decode_cursor(str(args["cursor"])) if args.get("cursor") else 0
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        return {
+            "members": page,
+            "response_metadata": {"next_cursor": encode_cursor(start + limit) if more else ""},
+        }
+
+    def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """docs.slack.dev/reference/methods/conversations.info: the conversation object."""
+        channel = str(args.get("channel") or "")
+        if not channel or channel in self.deleted_channels:
+            raise ApiError("channel_not_found")
+        is_private = channel[:1] == "G"
+        return {
+            "channel": {
+                "id": channel,
+                "name": channel.lower(),
+                "is_channel": channel[:1] == "C",
+                "is_group": is_private,
+                "is_im": channel[:1] == "D",
+                "is_private": is_private,
+                "is_archived": channel in self.archived,
+                "is_general": False,
+                "is_member": channel not in self.bot_not_in,
+                "created": 1_700_000_000,
+                "creator": "U0CREATOR",
+                "context_team_id": self.team_id,
+            }
+        }
 
     def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         view = _json_arg(args.get("view"))

@@ -46,6 +46,8 @@ DEFAULT_SCOPES = [
     "groups:history",
     "reactions:write",
     "users:read",
+    "channels:read",
+    "groups:read",
 ]
 
 # Slack clears a thread status after two minutes without a reply.
@@ -76,6 +78,10 @@ class SlackWorld:
         self.history_limit_cap: int | None = None  # e.g. 15 for Tier-1 distributed apps
         self.replies_repeat_parent = True
         self.bot_not_in: set[str] = set()  # channels the bot was removed from
+        # A channel's members when a test sets them; otherwise every known person and the bot.
+        self.channel_members: dict[str, set[str]] = {}
+        self.archived: set[str] = set()  # archived channels (posting answers is_archived)
+        self.deleted_channels: set[str] = set()
         self.agent_view = True  # the app's manifest has features.agent_view
         # Records.
         self.calls: list[ApiCall] = []
@@ -260,6 +266,20 @@ class SlackWorld:
             event["files"] = [dict(f) for f in files]  # stubs stay stubs in events
             event["display_as_bot"] = False
         return event
+
+    def members_of(self, channel: str) -> list[str]:
+        """The channel's members, in a stable order."""
+        if channel in self.channel_members:
+            return sorted(self.channel_members[channel] | {self.bot_user_id})
+        return sorted({*self.users, self.bot_user_id})
+
+    def deactivate_user(self, user: str) -> None:
+        """The person's account is deactivated (users.info says ``deleted``)."""
+        self.users[user]["deleted"] = True
+
+    def dm_channel_of(self, user: str) -> str:
+        """The bot's DM channel with ``user`` (chat.postMessage to a user id posts there)."""
+        return f"D{user}"
 
     def fail_next(
         self,
