@@ -47,6 +47,8 @@ async def open_services(
     workdir = Path(tempfile.mkdtemp(prefix="insightbot-"))
     http = aiohttp.ClientSession()
     client = build_web_client(token=token, base_url=settings.slack_api_url, session=http)
+    governance = Governance(settings=settings, store=store, prices=prices)
+    prices.knows(governance.default_model)  # loads the price data now, not in the first turn
     try:
         yield Services(
             settings=settings,
@@ -58,7 +60,7 @@ async def open_services(
             bot_token=token,
             file_hosts=FileHostPolicy.from_settings(settings),
             run_limit=run_limit,
-            governance=Governance(settings=settings, store=store, prices=prices),
+            governance=governance,
         )
     finally:
         await http.close()

@@ -75,6 +75,7 @@ class OpenAIEngine:
         self._ctx = EngineContext(
             client=client, settings=settings, timing=timing or Timing(), rate=rate
         )
+        _load_resources(client)
 
     async def upload_file(self, file: LocalFile, *, owner: Owner | None = None) -> UploadedFile:
         """Upload one local file, streamed from disk (large files in parts), recorded in the
@@ -229,6 +230,13 @@ class OpenAIEngine:
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.close()
+
+
+def _load_resources(client: openai.AsyncOpenAI) -> None:
+    """Touch the API resources a turn uses: the SDK imports each on first use (about 0.6 s
+    for ``responses``), which would otherwise land on the first question after a start."""
+    for name in ("responses", "conversations", "containers", "files", "uploads"):
+        getattr(client, name)
 
 
 def build_engine(
