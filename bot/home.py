@@ -18,6 +18,7 @@ from typing import Any
 from bot import messages as words
 from bot.errors import InsightbotError
 from bot.governance import Periods
+from bot.schedules_home import schedules_section
 from bot.services import Services
 from bot.slack.blocks import section_block
 from storage.records import ChannelSetting, UsageRow
@@ -129,7 +130,13 @@ async def admin_section(ctx: HomeContext) -> list[dict[str, Any]]:
     return blocks
 
 
-HOME_SECTIONS: tuple[HomeSection, ...] = (guide_section, usage_section, admin_section)
+# A person's schedules come before the admins' tables, so the Home's block limit never hides them.
+HOME_SECTIONS: tuple[HomeSection, ...] = (
+    guide_section,
+    usage_section,
+    schedules_section,
+    admin_section,
+)
 
 
 def _zone(ctx: HomeContext) -> str:

@@ -49,7 +49,7 @@ class RunningBot:
     slack_connected: Callable[[], Awaitable[bool]] | None = None
 
 
-def build_app(*, intake: Intake, http_mode: bool) -> AsyncApp:
+def build_app(*, intake: Intake, http_mode: bool, clock: Clock | None = None) -> AsyncApp:
     """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures."""
     services = intake.services
     settings = services.settings
@@ -63,7 +63,7 @@ def build_app(*, intake: Intake, http_mode: bool) -> AsyncApp:
             # setStatus and streaming are called by our gateway, not through listener arguments.
             attaching_conversation_kwargs_enabled=False,
         )
-    register(app, intake=intake)
+    register(app, intake=intake, clock=clock)
     return app
 
 
@@ -122,7 +122,7 @@ async def running_bot(
             acks=acks,
         )
         intake = Intake(services=services, runner=runner, acks=acks)
-        app = build_app(intake=intake, http_mode=http_mode)
+        app = build_app(intake=intake, http_mode=http_mode, clock=clock)
         await recover_unfinished_turns(services=services, runner=runner)
         sweeper = RetentionSweeper(
             store=services.store, engine=services.engine, settings=settings, clock=clock

@@ -16,6 +16,8 @@ from bot.forget import accept_forget
 from bot.intake import Intake
 from bot.lifecycle import is_forget_request
 from bot.logs import log_context
+from bot.schedules import is_schedules_request
+from bot.schedules_channel import accept_schedules_request
 from handlers.parse import (
     channel_file_share_for,
     conversation_kind_for,
@@ -76,6 +78,9 @@ async def _take(*, intake: Intake, body: dict[str, Any], context: AsyncBoltConte
         return
     if (message.is_mention or message.is_dm) and is_forget_request(message.text):
         await accept_forget(intake, message)
+        return
+    if (message.is_mention or message.is_dm) and is_schedules_request(message.text):
+        await accept_schedules_request(intake, message)
         return
     if intake.runner.closing:
         log.info("shutting down: message stored for the next start")

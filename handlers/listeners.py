@@ -26,6 +26,8 @@ from bot.home import (
     set_messages_tab_prompts,
 )
 from bot.intake import Intake
+from bot.lifecycle import Clock, SystemClock
+from bot.schedules_home import SCHEDULE_ACTIONS, ScheduleClick, apply_schedule_click
 from bot.slack.blocks import FEEDBACK_ACTION, RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
 from bot.types import ThreadKey
 from handlers.intake import intake_middleware
@@ -49,10 +51,13 @@ async def _acknowledge(ack: Callable[[], Awaitable[None]] | None = None) -> None
     """Nothing to do: the intake middleware already took the message in."""
 
 
-def register(app: AsyncApp, *, intake: Intake) -> None:
+def register(app: AsyncApp, *, intake: Intake, clock: Clock | None = None) -> None:
     app.use(intake_middleware(intake))
     runner = intake.runner
     services = intake.services
+    # The schedule loop's clock: a resume counts occurrences from its now, and the Home's
+    # next runs agree with it.
+    schedule_clock = clock or SystemClock()
     for event_type in HANDLED_EVENT_TYPES:
         if event_type != HOME_OPENED:
             app.event(event_type)(_acknowledge)
@@ -64,7 +69,9 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
         if opened is None:
             return
         if opened.tab == "home":
-            runner.spawn(publish_home(services=services, user=opened.user))
+            runner.spawn(
+                publish_home(services=services, user=opened.user, now=schedule_clock.now())
+            )
         elif opened.tab == "messages" and opened.channel:
             runner.spawn(
                 set_messages_tab_prompts(
@@ -144,6 +151,23 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
     app.action(EDIT_CHANNEL_ACTION)(on_edit_channel)
     app.view(CHANNEL_SETTINGS_CALLBACK)(on_channel_settings)
     app.shortcut(FORGET_SHORTCUT)(on_forget)
+
+    # The schedules in the App Home: Pause, Resume, Delete (Edit opens a modal elsewhere).
+
+    async def change_schedule(click: ScheduleClick) -> None:
+        now = schedule_clock.now()
+        await apply_schedule_click(services=services, click=click, now=now)
+        await publish_home(services=services, user=click.user, now=now)
+
+    async def on_schedule_button(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        action = view_action_for(body=body)
+        if action is not None:
+            click = ScheduleClick(action_id=action.action_id, value=action.value, user=action.user)
+            runner.spawn(change_schedule(click))
+
+    for action_id in SCHEDULE_ACTIONS:
+        app.action(action_id)(on_schedule_button)
 
 
 def _click_of(body: dict[str, Any]) -> Click | None:

@@ -42,6 +42,11 @@ SAMPLE_ARGUMENTS: dict[tuple[str, str], object] = {
     ("run_failed", "code"): FailureCode.RESPONSE_FAILED,
     ("budget_name", "budget"): "user_daily",
     ("budget_used_up", "budget"): "monthly",
+    ("schedule_when", "every"): "weekly:mon",
+    ("schedule_source", "files"): "newest:sales_*.csv",
+    ("schedule_pause_reason", "reason"): "owner_left",
+    ("schedule_status", "reason"): "failures",
+    ("schedule_last_run", "result"): "answered",
 }
 
 

@@ -16,6 +16,7 @@ The entries live in modules by area; this front is what the rest of the code use
 - ``slack``: Slack refused one of the bot's calls (the words of ``SlackProblem``)
 - ``terminal``: the lines of ``insightbot ask``
 - ``schedules``: a recurring analysis's message and notes
+- ``schedule_home``: managing schedules: the App Home's section, a channel's list
 
 An error carries its words as ``Words`` (an entry with its arguments bound, waiting for the
 language), so that whoever shows it picks the reader's language. Operator-facing lines
@@ -138,6 +139,29 @@ from bot.messages.lifecycle import (
     forget_nothing,
     turn_was_cleared,
 )
+from bot.messages.schedule_home import (
+    channel_schedule_line,
+    channel_schedules_more,
+    channel_schedules_none,
+    channel_schedules_title,
+    home_more_schedules,
+    home_no_schedules,
+    home_schedules_title,
+    schedule_delete_confirm_deny,
+    schedule_delete_confirm_text,
+    schedule_delete_confirm_title,
+    schedule_delete_label,
+    schedule_last_run,
+    schedule_last_run_link,
+    schedule_never_ran,
+    schedule_next_run,
+    schedule_pause_label,
+    schedule_pause_reason,
+    schedule_resume_label,
+    schedule_source,
+    schedule_status,
+    schedule_when,
+)
 from bot.messages.schedules import scheduled_by, scheduled_file, scheduled_runs_missed
 from bot.messages.slack import (
     slack_channel_archived,
@@ -210,6 +234,10 @@ __all__ = [
     "budget_used_up",
     "budget_used_up_in_thread",
     "button_not_in_thread",
+    "channel_schedule_line",
+    "channel_schedules_more",
+    "channel_schedules_none",
+    "channel_schedules_title",
     "chart_alt_text",
     "cli_continuing",
     "cli_is_a_folder",
@@ -269,8 +297,11 @@ __all__ = [
     "home_channel_settings_title",
     "home_daily_budget",
     "home_guide",
+    "home_more_schedules",
     "home_no_channel_settings",
+    "home_no_schedules",
     "home_nothing_yet",
+    "home_schedules_title",
     "home_top_channels",
     "home_top_users",
     "home_usage_line",
@@ -318,6 +349,20 @@ __all__ = [
     "run_failed",
     "run_not_resumable",
     "sandbox_expired",
+    "schedule_delete_confirm_deny",
+    "schedule_delete_confirm_text",
+    "schedule_delete_confirm_title",
+    "schedule_delete_label",
+    "schedule_last_run",
+    "schedule_last_run_link",
+    "schedule_never_ran",
+    "schedule_next_run",
+    "schedule_pause_label",
+    "schedule_pause_reason",
+    "schedule_resume_label",
+    "schedule_source",
+    "schedule_status",
+    "schedule_when",
     "scheduled_by",
     "scheduled_file",
     "scheduled_runs_missed",
