@@ -42,6 +42,10 @@ SAMPLE_ARGUMENTS: dict[tuple[str, str], object] = {
     ("run_failed", "code"): FailureCode.RESPONSE_FAILED,
     ("budget_name", "budget"): "user_daily",
     ("budget_used_up", "budget"): "monthly",
+    ("schedule_pause_reason", "reason"): "owner_left",
+    ("schedule_paused_in_channel", "reason"): "archived",
+    ("schedule_paused_for_owner", "reason"): "not_member",
+    ("schedule_paused_for_admin", "reason"): "failures",
 }
 
 

@@ -138,6 +138,12 @@ from bot.messages.lifecycle import (
     forget_nothing,
     turn_was_cleared,
 )
+from bot.messages.schedule_access import (
+    schedule_pause_reason,
+    schedule_paused_for_admin,
+    schedule_paused_for_owner,
+    schedule_paused_in_channel,
+)
 from bot.messages.schedules import scheduled_by, scheduled_file, scheduled_runs_missed
 from bot.messages.slack import (
     slack_channel_archived,
@@ -318,6 +324,10 @@ __all__ = [
     "run_failed",
     "run_not_resumable",
     "sandbox_expired",
+    "schedule_pause_reason",
+    "schedule_paused_for_admin",
+    "schedule_paused_for_owner",
+    "schedule_paused_in_channel",
     "scheduled_by",
     "scheduled_file",
     "scheduled_runs_missed",
