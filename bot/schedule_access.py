@@ -8,7 +8,9 @@ admission uses). At every tick ``count_finished_runs`` counts the runs whose tur
 three failures in a row pause the schedule. A pause is told once, by whoever paused it: in
 the channel (unless it is archived or gone), to the owner by DM while their account is
 active, and to each admin by DM; always with names, never mentions, and in the owner's
-language. The decisions are pure (bot/schedules/access_rules.py); this module does the I/O.
+language. The channel's notice is a top-level message even after failed runs: each failing
+run already said why in its own thread, and the pause concerns everyone who reads the channel.
+The decisions are pure (bot/schedules/access_rules.py); this module does the I/O.
 """
 
 from __future__ import annotations
