@@ -19,6 +19,7 @@ from bot import messages
 from bot.errors import InsightbotError
 from bot.intake import Intake
 from bot.lifecycle import Clock, SystemClock
+from bot.schedule_access import admit_scheduled_run, count_finished_runs
 from bot.schedules import ScheduleRuleError, due, recurrence
 from bot.schedules.choice import newest_matching, newest_pattern, plan_run
 from bot.types import IncomingMessage, ThreadKey
@@ -60,6 +61,8 @@ class Scheduler:
             if self._intake.runner.closing:
                 break
             try:
+                if await count_finished_runs(self._services, schedule, now=now):
+                    continue  # paused after failing runs
                 started += await self._consider(schedule, now=now)
             except InsightbotError as error:
                 log.warning("schedule %s: run not started: %s", schedule.id, error.detail)
@@ -90,6 +93,12 @@ class Scheduler:
             return 0
         if not found.run:
             log.info("schedule %s: the run of %s was missed (too late)", schedule.id, found)
+            return 0
+        # Access is checked at every run, before anything is posted.
+        home_teams = frozenset({schedule.team or await self._team_id()})
+        if not await admit_scheduled_run(
+            self._services, schedule, occurrence_at=at, home_teams=home_teams, now=now
+        ):
             return 0
         missed = found.skipped_before + await self._missed_since_last_run(schedule.id, at)
         return await self._start(schedule, occurrence_at=at, missed=missed)

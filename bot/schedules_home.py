@@ -30,6 +30,9 @@ from storage.records import (
     MISSED,
     POSTED,
     REFUSED,
+    RUN_ANSWERED,
+    RUN_FAILED,
+    RUN_REFUSED,
     SCHEDULE_PAUSED,
     SKIPPED,
     OccurrenceRecord,
@@ -91,13 +94,17 @@ def next_run_at(schedule: ScheduleRecord, *, now: float) -> float | None:
     return next_occurrence(rule, after=after).timestamp()
 
 
+# Outcomes of an occurrence whose turn was handed over (counted ones included).
+_STARTED = frozenset({POSTED, RUN_ANSWERED, RUN_FAILED, RUN_REFUSED})
+
+
 def last_result(occurrence: OccurrenceRecord) -> str:
     """What became of an occurrence, as ``schedule_last_run`` words it."""
     if occurrence.outcome in (SKIPPED, MISSED, INTERRUPTED):
         return occurrence.outcome
     if occurrence.outcome == CLAIMED:
         return "running"  # claimed, its turn not yet handed over
-    if occurrence.outcome != POSTED or occurrence.turn_status is None:
+    if occurrence.outcome not in _STARTED or occurrence.turn_status is None:
         return "interrupted"  # posted, but no turn was stored for it
     return {DONE: "answered", FAILED: "failed", REFUSED: "failed", CANCELLED: "stopped"}.get(
         occurrence.turn_status, "running"

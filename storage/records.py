@@ -209,6 +209,9 @@ SCHEDULE_ACTIVE, SCHEDULE_PAUSED = "active", "paused"
 CLAIMED, MISSED, SKIPPED, POSTED = "claimed", "missed", "skipped", "posted"
 # A claimed occurrence that never got its message posted (a crash in between).
 INTERRUPTED = "interrupted"
+# A posted run once its turn ended and it was counted toward the failures in a row (a run
+# refused before it ran, by a used-up budget, counts neither way).
+RUN_ANSWERED, RUN_FAILED, RUN_REFUSED = "answered", "failed", "refused"
 
 
 @dataclass(frozen=True)

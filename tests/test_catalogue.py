@@ -47,6 +47,10 @@ SAMPLE_ARGUMENTS: dict[tuple[str, str], object] = {
     ("schedule_pause_reason", "reason"): "owner_left",
     ("schedule_status", "reason"): "failures",
     ("schedule_last_run", "result"): "answered",
+    ("schedule_pause_cause", "reason"): "owner_left",
+    ("schedule_paused_in_channel", "reason"): "archived",
+    ("schedule_paused_for_owner", "reason"): "not_member",
+    ("schedule_paused_for_admin", "reason"): "failures",
 }
 
 

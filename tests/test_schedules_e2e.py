@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.lifecycle import SystemClock
 from bot.schedules import next_occurrence, recurrence
-from storage.records import POSTED, SKIPPED, ScheduleRecord
+from storage.records import RUN_ANSWERED, SKIPPED, ScheduleRecord
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import FakeSlack
 from tests.harness import Harness, bot_over, harness
@@ -155,7 +155,8 @@ async def test_a_daily_schedule_runs_once_per_occurrence_on_its_channels_newest_
         await at(h, clock, third + 5)  # no new file: skip-unchanged posts nothing
         assert len(scheduled_messages(h.slack, "C1")) == 2
         outcomes = await h.bot.services.store.occurrence_outcomes(schedule.id)
-        assert [o for _, o in outcomes] == [POSTED, POSTED, SKIPPED]
+        # Each posted run is counted once its turn ended (answered: no failure in a row).
+        assert [o for _, o in outcomes] == [RUN_ANSWERED, RUN_ANSWERED, SKIPPED]
 
 
 async def test_a_restart_across_an_occurrence_runs_it_exactly_once(tmp_path: Path) -> None:

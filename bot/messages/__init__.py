@@ -139,6 +139,12 @@ from bot.messages.lifecycle import (
     forget_nothing,
     turn_was_cleared,
 )
+from bot.messages.schedule_access import (
+    schedule_pause_cause,
+    schedule_paused_for_admin,
+    schedule_paused_for_owner,
+    schedule_paused_in_channel,
+)
 from bot.messages.schedule_home import (
     channel_schedule_line,
     channel_schedules_more,
@@ -357,8 +363,12 @@ __all__ = [
     "schedule_last_run_link",
     "schedule_never_ran",
     "schedule_next_run",
+    "schedule_pause_cause",
     "schedule_pause_label",
     "schedule_pause_reason",
+    "schedule_paused_for_admin",
+    "schedule_paused_for_owner",
+    "schedule_paused_in_channel",
     "schedule_resume_label",
     "schedule_source",
     "schedule_status",
