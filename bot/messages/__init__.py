@@ -138,6 +138,13 @@ from bot.messages.lifecycle import (
     forget_nothing,
     turn_was_cleared,
 )
+from bot.messages.schedule_runs import (
+    forget_keeps_schedules,
+    schedule_files_gone,
+    schedule_run_interrupted,
+    schedule_run_interrupted_before_start,
+    schedule_skipped,
+)
 from bot.messages.schedules import scheduled_by, scheduled_file, scheduled_runs_missed
 from bot.messages.slack import (
     slack_channel_archived,
@@ -261,6 +268,7 @@ __all__ = [
     "file_too_large",
     "forget_busy",
     "forget_done",
+    "forget_keeps_schedules",
     "forget_not_allowed",
     "forget_nothing",
     "generated_files_withheld",
@@ -318,6 +326,10 @@ __all__ = [
     "run_failed",
     "run_not_resumable",
     "sandbox_expired",
+    "schedule_files_gone",
+    "schedule_run_interrupted",
+    "schedule_run_interrupted_before_start",
+    "schedule_skipped",
     "scheduled_by",
     "scheduled_file",
     "scheduled_runs_missed",
