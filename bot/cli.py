@@ -176,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip a run when no new matching file arrived since the last run",
     )
+    add.add_argument(
+        "--post-skipped",
+        action="store_true",
+        help="a skipped run posts one short line in the channel (otherwise nothing)",
+    )
     delete = schedule_commands.add_parser(
         "delete", help="delete a schedule", formatter_class=defaults
     )
@@ -367,6 +372,7 @@ async def _schedules(settings: Settings, args: argparse.Namespace) -> int:
             tz=args.tz,
             files=args.files,
             skip_unchanged=args.skip_unchanged,
+            post_skipped=args.post_skipped,
             say=print,
         )
     if args.schedules_command == "delete":

@@ -17,6 +17,7 @@ from bot import messages
 from bot.errors import InsightbotError
 from bot.intake import DEDUPE_TTL_S, Intake
 from bot.lifecycle import PurgeReport, new_holder, purge_thread
+from bot.schedule_runs import schedules_made_in
 from bot.types import IncomingMessage, ThreadKey
 from storage.records import REQUEST, TurnRecord
 
@@ -112,6 +113,9 @@ async def _forget(*, intake: Intake, request: ForgetRequest, wait_s: float) -> P
         )
     else:
         text = messages.forget_nothing(request.lang)
+    kept = await schedules_made_in(services=services, thread=thread)
+    if kept:  # forgetting a thread never deletes what was scheduled from it
+        text += "\n" + messages.forget_keeps_schedules(request.lang, kept)
     await _say(intake, request, text)
     return report
 

@@ -133,12 +133,22 @@ async def count_finished_runs(services: Services, schedule: ScheduleRecord, *, n
         )
         if result == RUN_REFUSED:
             continue
-        failures = await store.count_schedule_result(schedule.id, failed=result != RUN_ANSWERED)
-        if is_paused_for_failures(failures):
-            log.warning("schedule %s: %s failed runs in a row", schedule.id, failures)
-            await pause_and_tell(services, schedule, reason=PauseReason.FAILURES, now=now)
+        if await count_run(services, schedule, failed=result != RUN_ANSWERED, now=now):
             return True
     return False
+
+
+async def count_run(
+    services: Services, schedule: ScheduleRecord, *, failed: bool, now: float
+) -> bool:
+    """Count one run's end toward the failures in a row; pause the schedule (and tell) at the
+    third. True when it is paused now. Raises StorageError."""
+    failures = await services.store.count_schedule_result(schedule.id, failed=failed)
+    if not is_paused_for_failures(failures):
+        return False
+    log.warning("schedule %s: %s failed runs in a row", schedule.id, failures)
+    await pause_and_tell(services, schedule, reason=PauseReason.FAILURES, now=now)
+    return True
 
 
 async def pause_and_tell(

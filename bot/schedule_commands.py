@@ -94,6 +94,7 @@ async def schedules_add(
     skip_unchanged: bool,
     say: Callable[[str], None],
     now: float | None = None,
+    post_skipped: bool = False,
 ) -> int:
     """Check every part, then store the schedule; returns the exit code."""
     if not _CHANNEL.fullmatch(channel):
@@ -121,6 +122,7 @@ async def schedules_add(
         tz=rule.tz,
         files=chosen,
         skip_unchanged=skip_unchanged,
+        post_skipped=post_skipped,
         created_by="cli",
         created_at=time.time() if now is None else now,
     )

@@ -19,11 +19,12 @@ from bot import messages
 from bot.errors import InsightbotError
 from bot.intake import Intake
 from bot.lifecycle import Clock, SystemClock
-from bot.schedule_access import admit_scheduled_run, count_finished_runs
+from bot.schedule_access import admit_scheduled_run, count_finished_runs, count_run
+from bot.schedule_runs import post_skipped, report_interrupted, same_files, tell_files_gone
 from bot.schedules import ScheduleRuleError, due, recurrence
 from bot.schedules.choice import newest_matching, newest_pattern, plan_run
 from bot.types import IncomingMessage, ThreadKey
-from storage.records import CLAIMED, MISSED, POSTED, SKIPPED, ScheduleRecord
+from storage.records import CLAIMED, MISSED, POSTED, RUN_FAILED, SKIPPED, ScheduleRecord
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,28 @@ class Scheduler:
         self._team: str | None = None
         self.runs = 0
         self.ticks = 0
+        self.looked_at = 0.0  # the time the latest finished tick looked at (tests wait on it)
+        # Runs claimed before this moment belong to an earlier process (see ``run``).
+        self.started_at = self.clock.now()
 
     async def run(self) -> None:
         """Tick now and then every ``TICK_S``; never returns until cancelled. A failed tick
-        is logged and tried again at the next."""
+        is logged and tried again at the next. First, the runs an earlier process left
+        interrupted are reported."""
+        try:
+            await report_interrupted(
+                services=self._services, before=self.started_at, team=self._team_id
+            )
+        except InsightbotError as error:
+            log.warning("interrupted schedule runs not reported: %s", error.detail)
         while True:
+            # Ticks keep their cadence from when each began, however long one takes.
+            began = self.clock.now()
             try:
                 await self.tick()
             except InsightbotError as error:
                 log.warning("schedule tick failed: %s", error.detail)
-            await self.clock.sleep(TICK_S)
+            await self.clock.sleep(max(0.0, began + TICK_S - self.clock.now()))
 
     async def tick(self) -> int:
         """Claim and start what is due now; returns how many runs started."""
@@ -67,6 +80,7 @@ class Scheduler:
             except InsightbotError as error:
                 log.warning("schedule %s: run not started: %s", schedule.id, error.detail)
         self.ticks += 1
+        self.looked_at = now
         return started
 
     async def _consider(self, schedule: ScheduleRecord, *, now: float) -> int:
@@ -142,7 +156,11 @@ class Scheduler:
             await store.settle_occurrence(
                 schedule_id=schedule.id, occurrence_at=occurrence_at, outcome=SKIPPED
             )
+            await post_skipped(
+                services=services, schedule=schedule, reason=plan.skip_reason, newest=newest
+            )
             return 0
+        same = await same_files(services=services, schedule=schedule)
         lang = messages.language_of(schedule.question)
         name = await services.slack.user_name(schedule.user) or schedule.user
         lines = [messages.scheduled_by(lang, name, schedule.question)]
@@ -158,12 +176,24 @@ class Scheduler:
             schedule_id=schedule.id, occurrence_at=occurrence_at, outcome=CLAIMED, message_ts=ts
         )
         team = schedule.team or await self._team_id()
+        thread = ThreadKey(team=team, channel=schedule.channel, thread_ts=ts)
+        if same is not None and same.gone:
+            await tell_files_gone(
+                services=services, schedule=schedule, thread=thread, gone=same.gone
+            )
+            # A run that cannot have its files failed: it counts toward pausing.
+            await store.settle_occurrence(
+                schedule_id=schedule.id, occurrence_at=occurrence_at, outcome=RUN_FAILED
+            )
+            await count_run(services, schedule, failed=True, now=self.clock.now())
+            self.runs += 1
+            return 1
         message = IncomingMessage(
-            thread=ThreadKey(team=team, channel=schedule.channel, thread_ts=ts),
+            thread=thread,
             ts=ts,
             user=schedule.user,
             text=schedule.question,
-            files=(plan.file,) if plan.file is not None else (),
+            files=same.found if same is not None else (plan.file,) if plan.file is not None else (),
             channel_type=_CHANNEL_TYPES.get(schedule.channel[:1], "channel"),
             is_mention=True,
         )

@@ -17,23 +17,27 @@ from tests.harness import Harness, bot_over, harness
 
 
 class MovableClock(SystemClock):
-    """The system's time plus what the test added; ``sleep`` ends when the clock passes it."""
+    """The system's time plus what the test added; ``sleep`` ends when the clock passes its
+    end or is moved (a loop then looks at the new time: a tick that finished late in real
+    time must not sleep through the test's next move)."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.moves = 0
         self._moved = asyncio.Event()
 
     def now(self) -> float:
         return time.time() + self.offset
 
     async def sleep(self, seconds: float) -> None:
-        until = self.now() + seconds
-        while self.now() < until:
+        until, moves = self.now() + seconds, self.moves
+        while self.now() < until and self.moves == moves:
             self._moved.clear()
             await self._moved.wait()
 
     def move_to(self, at: float) -> None:
         self.offset = at - time.time()
+        self.moves += 1
         self._moved.set()
 
 
@@ -47,9 +51,10 @@ async def until(condition: Callable[[], bool]) -> None:
 
 async def at(h: Harness, clock: MovableClock, when: float) -> None:
     """Move the clock to ``when`` and wait for the schedule loop to look, and for its runs."""
-    ticks = h.bot.scheduler.ticks
     clock.move_to(when)
-    await until(lambda: h.bot.scheduler.ticks > ticks)
+    # A tick that was already running when the clock moved looked at the old time: wait for
+    # one that looked at the new time.
+    await until(lambda: h.bot.scheduler.looked_at >= when)
     await h.settle()
 
 

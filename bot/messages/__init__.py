@@ -168,6 +168,13 @@ from bot.messages.schedule_home import (
     schedule_status,
     schedule_when,
 )
+from bot.messages.schedule_runs import (
+    forget_keeps_schedules,
+    schedule_files_gone,
+    schedule_run_interrupted,
+    schedule_run_interrupted_before_start,
+    schedule_skipped,
+)
 from bot.messages.schedules import scheduled_by, scheduled_file, scheduled_runs_missed
 from bot.messages.slack import (
     slack_channel_archived,
@@ -295,6 +302,7 @@ __all__ = [
     "file_too_large",
     "forget_busy",
     "forget_done",
+    "forget_keeps_schedules",
     "forget_not_allowed",
     "forget_nothing",
     "generated_files_withheld",
@@ -359,6 +367,7 @@ __all__ = [
     "schedule_delete_confirm_text",
     "schedule_delete_confirm_title",
     "schedule_delete_label",
+    "schedule_files_gone",
     "schedule_last_run",
     "schedule_last_run_link",
     "schedule_never_ran",
@@ -370,6 +379,9 @@ __all__ = [
     "schedule_paused_for_owner",
     "schedule_paused_in_channel",
     "schedule_resume_label",
+    "schedule_run_interrupted",
+    "schedule_run_interrupted_before_start",
+    "schedule_skipped",
     "schedule_source",
     "schedule_status",
     "schedule_when",
