@@ -42,6 +42,7 @@ SAMPLE_ARGUMENTS: dict[tuple[str, str], object] = {
     ("run_failed", "code"): FailureCode.RESPONSE_FAILED,
     ("budget_name", "budget"): "user_daily",
     ("budget_used_up", "budget"): "monthly",
+    ("schedule_rule_words", "every"): "weekly:mon",
 }
 
 
