@@ -157,6 +157,7 @@ class Scheduler:
             files=(plan.file,) if plan.file is not None else (),
             channel_type=_CHANNEL_TYPES.get(schedule.channel[:1], "channel"),
             is_mention=True,
+            scheduled=True,
         )
         turn = await self._intake.accept_message(message, scheduled=True)
         await store.settle_occurrence(

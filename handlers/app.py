@@ -49,8 +49,9 @@ class RunningBot:
     slack_connected: Callable[[], Awaitable[bool]] | None = None
 
 
-def build_app(*, intake: Intake, http_mode: bool) -> AsyncApp:
-    """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures."""
+def build_app(*, intake: Intake, http_mode: bool, clock: Clock | None = None) -> AsyncApp:
+    """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures;
+    ``clock`` is the schedule loop's (the system's by default)."""
     services = intake.services
     settings = services.settings
     signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
@@ -63,7 +64,7 @@ def build_app(*, intake: Intake, http_mode: bool) -> AsyncApp:
             # setStatus and streaming are called by our gateway, not through listener arguments.
             attaching_conversation_kwargs_enabled=False,
         )
-    register(app, intake=intake)
+    register(app, intake=intake, clock=clock)
     return app
 
 
@@ -122,7 +123,7 @@ async def running_bot(
             acks=acks,
         )
         intake = Intake(services=services, runner=runner, acks=acks)
-        app = build_app(intake=intake, http_mode=http_mode)
+        app = build_app(intake=intake, http_mode=http_mode, clock=clock)
         await recover_unfinished_turns(services=services, runner=runner)
         sweeper = RetentionSweeper(
             store=services.store, engine=services.engine, settings=settings, clock=clock

@@ -26,7 +26,22 @@ from bot.home import (
     set_messages_tab_prompts,
 )
 from bot.intake import Intake
-from bot.slack.blocks import FEEDBACK_ACTION, RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
+from bot.lifecycle import Clock, SystemClock
+from bot.schedule_modal import (
+    SCHEDULE_EDIT_ACTION,
+    SCHEDULE_MODAL_CALLBACK,
+    open_edit_modal,
+    open_repeat_modal,
+    post_confirmation,
+    submit_schedule_modal,
+)
+from bot.slack.blocks import (
+    FEEDBACK_ACTION,
+    REPEAT_ACTION,
+    RETRY_ACTION,
+    SHOW_CODE_ACTION,
+    STOP_ACTION,
+)
 from bot.types import ThreadKey
 from handlers.intake import intake_middleware
 from handlers.manifest_facts import EVENT_TYPES_HANDLED, FORGET_SHORTCUT
@@ -34,6 +49,7 @@ from handlers.parse import (
     action_for,
     channel_settings_form_for,
     home_opened_for,
+    schedule_submission_for,
     shortcut_for,
     view_action_for,
 )
@@ -49,10 +65,11 @@ async def _acknowledge(ack: Callable[[], Awaitable[None]] | None = None) -> None
     """Nothing to do: the intake middleware already took the message in."""
 
 
-def register(app: AsyncApp, *, intake: Intake) -> None:
+def register(app: AsyncApp, *, intake: Intake, clock: Clock | None = None) -> None:
     app.use(intake_middleware(intake))
     runner = intake.runner
     services = intake.services
+    clock = clock or SystemClock()  # the schedule loop's: a new schedule counts from its now
     for event_type in HANDLED_EVENT_TYPES:
         if event_type != HOME_OPENED:
             app.event(event_type)(_acknowledge)
@@ -137,6 +154,46 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
         )
         runner.spawn(forget_thread(intake=intake, request=request))
 
+    async def on_repeat(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        request = action_for(body=body)
+        click = _click_of(body)
+        if click is not None and request is not None and request.trigger_id:
+            # The trigger lives 3 s: a task that starts now (never queued behind turns).
+            runner.spawn(
+                open_repeat_modal(services=services, click=click, trigger_id=request.trigger_id)
+            )
+
+    async def on_schedule_edit(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        action = view_action_for(body=body)
+        if action is not None:  # as above: started at once
+            runner.spawn(
+                open_edit_modal(
+                    services=services,
+                    user=action.user,
+                    trigger_id=action.trigger_id,
+                    schedule_id=action.value,
+                )
+            )
+
+    async def on_schedule_modal(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        # Slack wants the errors in the acknowledgement itself, so the checks (one users.info,
+        # conversations.members, one insert) run before it; the confirmation posts after.
+        submission = schedule_submission_for(body=body)
+        if submission is None:
+            await ack()
+            return
+        submitted = await submit_schedule_modal(
+            services=services, submission=submission, now=clock.now()
+        )
+        if submitted.errors:
+            await ack(response_action="errors", errors=submitted.errors)
+            return
+        await ack()
+        if submitted.confirmation is not None:
+            runner.spawn(post_confirmation(services=services, confirmation=submitted.confirmation))
+
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)
     app.action(RETRY_ACTION)(on_retry)
@@ -144,6 +201,9 @@ def register(app: AsyncApp, *, intake: Intake) -> None:
     app.action(EDIT_CHANNEL_ACTION)(on_edit_channel)
     app.view(CHANNEL_SETTINGS_CALLBACK)(on_channel_settings)
     app.shortcut(FORGET_SHORTCUT)(on_forget)
+    app.action(REPEAT_ACTION)(on_repeat)
+    app.action(SCHEDULE_EDIT_ACTION)(on_schedule_edit)
+    app.view(SCHEDULE_MODAL_CALLBACK)(on_schedule_modal)
 
 
 def _click_of(body: dict[str, Any]) -> Click | None:

@@ -17,6 +17,8 @@ from bot.schedules.modal_view import (
     schedule_modal,
     target_of,
 )
+from handlers.parse import schedule_submission_for
+from tests.fakes.slack_payloads import view_submission
 
 PREFILL = ModalPrefill(
     question="What is the total?",
@@ -164,3 +166,15 @@ def test_editing_ignores_the_source_fields() -> None:
     form = replace(GOOD, source="", pattern="")
     check = check_form(form, lang="en", max_question_chars=100, editing=True)
     assert check.errors == {} and check.schedule is not None and check.schedule.files is None
+
+
+def test_only_the_schedule_modals_submission_is_read_as_one() -> None:
+    values = {"tz": {"tz": {"type": "plain_text_input", "value": "UTC"}}}
+    body = view_submission(
+        user="U1", callback_id=SCHEDULE_MODAL_CALLBACK, values=values, private_metadata="turn:t1"
+    )
+    submission = schedule_submission_for(body=body)
+    assert submission is not None
+    assert (submission.user, submission.metadata, submission.form.tz) == ("U1", "turn:t1", "UTC")
+    other = view_submission(user="U1", callback_id="channel_settings", values=values)
+    assert schedule_submission_for(body=other) is None
