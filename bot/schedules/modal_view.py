@@ -95,7 +95,8 @@ def _text(text: str) -> dict[str, Any]:
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": _text(label), "value": value}
+    # Slack allows 75 characters in an option's text.
+    return {"text": {"type": "plain_text", "text": label[:75], "emoji": True}, "value": value}
 
 
 def _input(
