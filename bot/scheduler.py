@@ -196,6 +196,7 @@ class Scheduler:
             files=same.found if same is not None else (plan.file,) if plan.file is not None else (),
             channel_type=_CHANNEL_TYPES.get(schedule.channel[:1], "channel"),
             is_mention=True,
+            scheduled=True,
         )
         turn = await self._intake.accept_message(message, scheduled=True)
         await store.settle_occurrence(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot import messages as words
 from bot.errors import InsightbotError
 from bot.schedules import ScheduleRuleError, next_occurrence, recurrence
+from bot.schedules.modal_view import SCHEDULE_EDIT_ACTION
 from bot.services import Services
 from bot.slack.blocks import section_block
 from storage.records import (
@@ -63,7 +64,6 @@ log = logging.getLogger(__name__)
 SCHEDULE_PAUSE_ACTION = "schedule_pause"
 SCHEDULE_RESUME_ACTION = "schedule_resume"
 SCHEDULE_DELETE_ACTION = "schedule_delete"
-SCHEDULE_EDIT_ACTION = "schedule_edit"  # its listener (the edit modal) lives elsewhere
 # The buttons handled here; each button's value is the schedule id.
 SCHEDULE_ACTIONS = (SCHEDULE_PAUSE_ACTION, SCHEDULE_RESUME_ACTION, SCHEDULE_DELETE_ACTION)
 BY_PERSON = "by_person"  # the pause reason of a Pause click

@@ -397,6 +397,7 @@ class IncomingMessage:
     cut_short: bool = False  # the text was longer than the bot reads: too long by any measure
     user_team: str | None = None  # the asker's workspace, when the event names it
     enterprise: str | None = None  # the installation's Enterprise Grid org, if any
+    scheduled: bool = False  # a recurring analysis's run (bot/scheduler.py), not a person's
 
     @property
     def home_teams(self) -> frozenset[str]:

@@ -50,7 +50,8 @@ class RunningBot:
 
 
 def build_app(*, intake: Intake, http_mode: bool, clock: Clock | None = None) -> AsyncApp:
-    """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures."""
+    """The Bolt app with every listener registered. HTTP mode verifies Slack's signatures;
+    ``clock`` is the schedule loop's (the system's by default)."""
     services = intake.services
     settings = services.settings
     signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""

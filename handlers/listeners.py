@@ -27,8 +27,22 @@ from bot.home import (
 )
 from bot.intake import Intake
 from bot.lifecycle import Clock, SystemClock
+from bot.schedule_modal import (
+    SCHEDULE_EDIT_ACTION,
+    SCHEDULE_MODAL_CALLBACK,
+    open_edit_modal,
+    open_repeat_modal,
+    post_confirmation,
+    submit_schedule_modal,
+)
 from bot.schedules_home import SCHEDULE_ACTIONS, ScheduleClick, apply_schedule_click
-from bot.slack.blocks import FEEDBACK_ACTION, RETRY_ACTION, SHOW_CODE_ACTION, STOP_ACTION
+from bot.slack.blocks import (
+    FEEDBACK_ACTION,
+    REPEAT_ACTION,
+    RETRY_ACTION,
+    SHOW_CODE_ACTION,
+    STOP_ACTION,
+)
 from bot.types import ThreadKey
 from handlers.intake import intake_middleware
 from handlers.manifest_facts import EVENT_TYPES_HANDLED, FORGET_SHORTCUT
@@ -36,6 +50,7 @@ from handlers.parse import (
     action_for,
     channel_settings_form_for,
     home_opened_for,
+    schedule_submission_for,
     shortcut_for,
     view_action_for,
 )
@@ -144,6 +159,46 @@ def register(app: AsyncApp, *, intake: Intake, clock: Clock | None = None) -> No
         )
         runner.spawn(forget_thread(intake=intake, request=request))
 
+    async def on_repeat(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        request = action_for(body=body)
+        click = _click_of(body)
+        if click is not None and request is not None and request.trigger_id:
+            # The trigger lives 3 s: a task that starts now (never queued behind turns).
+            runner.spawn(
+                open_repeat_modal(services=services, click=click, trigger_id=request.trigger_id)
+            )
+
+    async def on_schedule_edit(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        action = view_action_for(body=body)
+        if action is not None:  # as above: started at once
+            runner.spawn(
+                open_edit_modal(
+                    services=services,
+                    user=action.user,
+                    trigger_id=action.trigger_id,
+                    schedule_id=action.value,
+                )
+            )
+
+    async def on_schedule_modal(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        # Slack wants the errors in the acknowledgement itself, so the checks (one users.info,
+        # conversations.members, one insert) run before it; the confirmation posts after.
+        submission = schedule_submission_for(body=body)
+        if submission is None:
+            await ack()
+            return
+        submitted = await submit_schedule_modal(
+            services=services, submission=submission, now=schedule_clock.now()
+        )
+        if submitted.errors:
+            await ack(response_action="errors", errors=submitted.errors)
+            return
+        await ack()
+        if submitted.confirmation is not None:
+            runner.spawn(post_confirmation(services=services, confirmation=submitted.confirmation))
+
     app.action(SHOW_CODE_ACTION)(on_show_code)
     app.action(STOP_ACTION)(on_stop)
     app.action(RETRY_ACTION)(on_retry)
@@ -151,6 +206,9 @@ def register(app: AsyncApp, *, intake: Intake, clock: Clock | None = None) -> No
     app.action(EDIT_CHANNEL_ACTION)(on_edit_channel)
     app.view(CHANNEL_SETTINGS_CALLBACK)(on_channel_settings)
     app.shortcut(FORGET_SHORTCUT)(on_forget)
+    app.action(REPEAT_ACTION)(on_repeat)
+    app.action(SCHEDULE_EDIT_ACTION)(on_schedule_edit)
+    app.view(SCHEDULE_MODAL_CALLBACK)(on_schedule_modal)
 
     # The schedules in the App Home: Pause, Resume, Delete (Edit opens a modal elsewhere).
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.home import ChannelSettingsForm
+from bot.schedule_modal import SCHEDULE_MODAL_CALLBACK, ScheduleSubmission
+from bot.schedules.modal_view import form_of
 from bot.slack.file_hosts import is_remote_file
 from bot.types import IncomingMessage, SlackFile, ThreadKey
 from handlers.manifest_facts import BOT_SCOPES, EVENT_TYPES_HANDLED, SUBSCRIBED_EVENTS
@@ -46,6 +48,7 @@ __all__ = [
     "home_opened_for",
     "incoming_message_for",
     "readable_text",
+    "schedule_submission_for",
     "slack_files_for",
     "unmentioned_reply_thread_for",
     "view_action_for",
@@ -113,6 +116,7 @@ class ActionRequest:
     message_ts: str
     thread_ts: str
     response_url: str | None = None
+    trigger_id: str | None = None  # opens a modal within 3 s of the click
 
 
 @dataclass(frozen=True)
@@ -387,6 +391,7 @@ def action_for(*, body: Mapping[str, Any]) -> ActionRequest | None:
         message_ts=str(message_ts),
         thread_ts=str(message.get("thread_ts") or message_ts),
         response_url=_str_or_none(body.get("response_url")),
+        trigger_id=_str_or_none(body.get("trigger_id")),
     )
 
 
@@ -465,6 +470,23 @@ def channel_settings_form_for(*, body: Mapping[str, Any]) -> ChannelSettingsForm
         enabled=str(enabled.get("value") or "default"),
         model=model if isinstance(model, str) else "",
         daily_usd=daily if isinstance(daily, str) else "",
+    )
+
+
+def schedule_submission_for(*, body: Mapping[str, Any]) -> ScheduleSubmission | None:
+    """A submitted schedule modal (``view_submission``): who, its private_metadata and the
+    form as typed; None for anything else."""
+    view = _mapping(body.get("view"))
+    user = _mapping(body.get("user")).get("id")
+    if body.get("type") != "view_submission" or view.get("callback_id") != SCHEDULE_MODAL_CALLBACK:
+        return None
+    if not isinstance(user, str) or not user:
+        return None
+    metadata = view.get("private_metadata")
+    return ScheduleSubmission(
+        user=user,
+        metadata=metadata if isinstance(metadata, str) else "",
+        form=form_of(_mapping(_mapping(view.get("state")).get("values"))),
     )
 
 

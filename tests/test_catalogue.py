@@ -52,6 +52,7 @@ SAMPLE_ARGUMENTS: dict[tuple[str, str], object] = {
     ("schedule_paused_for_owner", "reason"): "not_member",
     ("schedule_paused_for_admin", "reason"): "failures",
     ("schedule_skipped", "reason"): "unchanged",
+    ("schedule_rule_words", "every"): "weekly:mon",
 }
 
 

@@ -672,6 +672,7 @@ def test_button_click_in_a_thread() -> None:
         message_ts="1715000100.000300",
         thread_ts=PARENT,
         response_url="https://hooks.slack.com/actions/T123ABC456/111/random-value",
+        trigger_id="111.222.valid",  # opens a modal (the Repeat button's)
     )
 
 

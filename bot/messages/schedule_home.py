@@ -10,10 +10,7 @@ sees their own time zone. Owners are shown by name, never as a mention.
 from __future__ import annotations
 
 from bot.messages._lang import pick, when
-
-_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_WEEKDAYS_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
-_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bot.messages.schedule_modal import schedule_rule_words
 
 
 def _say(lang: str | None, en: str, ko: str) -> str:
@@ -52,27 +49,13 @@ def home_more_schedules(lang: str | None, count: int) -> str:
 
 
 def schedule_when(lang: str, every: str, at: str, tz: str) -> str:
-    """How often and when, in words: ``every`` as stored (daily, weekdays, weekly:mon,
-    monthly:15)."""
-    kind, _, arg = every.partition(":")
-    if kind == "daily":
-        return pick(lang, f"Every day at {at} ({tz})", f"매일 {at} ({tz})")
-    if kind == "weekdays":
-        return pick(lang, f"Every weekday at {at} ({tz})", f"평일마다 {at} ({tz})")
-    if kind == "weekly" and arg in _DAY_KEYS:
-        day = _DAY_KEYS.index(arg)
-        return pick(
-            lang,
-            f"Every {_WEEKDAYS_EN[day]} at {at} ({tz})",
-            f"매주 {_WEEKDAYS_KO[day]} {at} ({tz})",
-        )
-    if kind == "monthly" and arg.isdigit():
-        return pick(
-            lang,
-            f"On day {arg} of every month at {at} ({tz}; the last day in shorter months)",
-            f"매월 {arg}일 {at} ({tz}; 그날이 없는 달은 마지막 날)",
-        )
-    return pick(lang, f"{every} at {at} ({tz})", f"{every} 반복, {at} ({tz})")
+    """How often and when, as a line of its own (the rule as the modal's confirmation words
+    it), with what happens to days 29-31 in shorter months."""
+    words = schedule_rule_words(lang, every, at, tz)
+    words = words[:1].upper() + words[1:]
+    if every.startswith("monthly:"):
+        words += pick(lang, "; the last day in shorter months", "; 그날이 없는 달은 마지막 날")
+    return words
 
 
 def schedule_source(lang: str, files: str) -> str:

@@ -9,10 +9,12 @@ from bot.slack.render import MAX_BLOCKS, SlackMessage
 
 __all__ = [
     "FEEDBACK_ACTION",
+    "REPEAT_ACTION",
     "RETRY_ACTION",
     "SHOW_CODE_ACTION",
     "STOP_ACTION",
     "button_block",
+    "buttons_block",
     "feedback_block",
     "section_block",
     "with_button",
@@ -22,6 +24,7 @@ SHOW_CODE_ACTION = "show_code"
 RETRY_ACTION = "retry_turn"
 STOP_ACTION = "stop_turn"
 FEEDBACK_ACTION = "answer_feedback"
+REPEAT_ACTION = "repeat_answer"  # value: the turn id; opens the schedule modal
 POSITIVE, NEGATIVE = "up", "down"
 SECTION_TEXT_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 
@@ -30,15 +33,27 @@ def button_block(
     *, action_id: str, text: str, value: str, style: str | None = None
 ) -> dict[str, Any]:
     """An actions block holding one button."""
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text, "emoji": True},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return {"type": "actions", "block_id": f"{action_id}:{value}"[:255], "elements": [button]}
+    return buttons_block([(action_id, text, value)], style=style)
+
+
+def buttons_block(
+    buttons: list[tuple[str, str, str]], *, style: str | None = None
+) -> dict[str, Any]:
+    """An actions block holding buttons side by side, each (action id, text, value); the
+    block id is the first one's ``action id:value``."""
+    elements: list[dict[str, Any]] = []
+    for action_id, text, value in buttons:
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": text, "emoji": True},
+            "value": value,
+        }
+        if style:
+            button["style"] = style
+        elements.append(button)
+    action_id, _, value = buttons[0]
+    return {"type": "actions", "block_id": f"{action_id}:{value}"[:255], "elements": elements}
 
 
 def feedback_block(*, turn_id: str, labels: tuple[str, str]) -> dict[str, Any]:

@@ -26,10 +26,12 @@ from bot import messages
 from bot.errors import SlackProblem
 from bot.services import Services
 from bot.slack.blocks import (
+    REPEAT_ACTION,
     RETRY_ACTION,
     SHOW_CODE_ACTION,
     STOP_ACTION,
     button_block,
+    buttons_block,
     feedback_block,
     section_block,
     with_button,
@@ -60,10 +62,12 @@ async def post_final_answer(
     outcome: AnswerOutcome,
     lang: str,
     charts: Sequence[dict[str, Any]] = (),
+    repeatable: bool = False,
 ) -> PlacedAnswer:
     """Finish the answer message into the rendered answer, then post what does not fit.
 
-    ``charts`` (native chart blocks) go at the end of the first message; when Slack refuses
+    With ``repeatable`` the answer has a "Repeat…" button (make it a recurring analysis)
+    beside Show code. ``charts`` (native chart blocks) go at the end of the first message; when Slack refuses
     them that message goes out without them (``charts_shown`` is then False and the caller
     posts their PNGs). Continuations already recorded for this turn are not posted again.
     Raises SlackProblem when Slack refused the answer.
@@ -73,10 +77,13 @@ async def post_final_answer(
     parts = slack_messages_for(text, table_caption=lambda n: messages.table_caption(lang, n))
     if charts and parts:
         parts = [parts[0].with_blocks(charts, optional=True), *parts[1:]]
+    buttons: list[tuple[str, str, str]] = []
     if outcome.code or outcome.finished.code:
-        label = messages.show_code_label(lang)
-        button = button_block(action_id=SHOW_CODE_ACTION, text=label, value=ledger.turn_id)
-        parts = with_button(parts, button)
+        buttons.append((SHOW_CODE_ACTION, messages.show_code_label(lang), ledger.turn_id))
+    if repeatable:
+        buttons.append((REPEAT_ACTION, messages.repeat_label(lang), ledger.turn_id))
+    if buttons:
+        parts = with_button(parts, buttons_block(buttons))
     labels = messages.feedback_labels(lang)
     parts = with_button(parts, feedback_block(turn_id=ledger.turn_id, labels=labels))
     stored = await services.store.get_turn(ledger.turn_id)

@@ -23,6 +23,7 @@ __all__ = [
     "failure_code_of",
     "files_for_turn",
     "needs_resume",
+    "offers_repeat",
     "resume_cursor",
     "silence_limit_s",
 ]
@@ -153,3 +154,16 @@ def failure_code_of(error: BaseException) -> FailureCode:
     if isinstance(error, InsightbotError):
         return error.failure_code
     return FailureCode.CRASHED
+
+
+# ---------------------------------------------------------------- the answer's buttons
+
+# Public and private channels: a schedule posts into a channel its members share. Not DMs,
+# the Messages tab or group DMs.
+REPEATABLE_KINDS = frozenset({"channel", "group"})
+
+
+def offers_repeat(message: IncomingMessage) -> bool:
+    """Whether the answer to ``message`` has a "Repeat…" button. A scheduled run's answer has
+    none: repeating it would only copy the schedule that ran it."""
+    return message.channel_type in REPEATABLE_KINDS and not message.scheduled

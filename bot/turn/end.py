@@ -10,7 +10,7 @@ import logging
 from bot import messages
 from bot.errors import InsightbotError
 from bot.turn.answer import post_artifacts, post_failure, post_final_answer
-from bot.turn.decisions import EndingKind, ending_for, failure_code_of
+from bot.turn.decisions import EndingKind, ending_for, failure_code_of, offers_repeat
 from bot.turn.native import native_charts
 from bot.turn.state import AnswerOutcome, TurnState
 from bot.types import FailureCode
@@ -64,6 +64,7 @@ async def _post_answer(state: TurnState, outcome: AnswerOutcome) -> None:
         outcome=outcome,
         lang=lang,
         charts=charts.blocks,
+        repeatable=offers_repeat(state.message),
     )
     answer_ts = placed.ts
     refused = await post_artifacts(

@@ -392,9 +392,11 @@ def view_submission(
     callback_id: str,
     values: dict[str, dict[str, dict[str, Any]]],
     team_id: str = TEAM_ID,
+    private_metadata: str = "",
 ) -> dict[str, Any]:
     """A ``view_submission`` payload: ``values`` is ``view.state.values`` (block id → action
-    id → the element's state, e.g. ``{"type": "plain_text_input", "value": "…"}``)."""
+    id → the element's state, e.g. ``{"type": "plain_text_input", "value": "…"}``) and
+    ``private_metadata`` what the app put in the view when it opened it."""
     return {
         "type": "view_submission",
         "team": {"id": team_id, "domain": "fake-workspace"},
@@ -407,7 +409,7 @@ def view_submission(
             "team_id": team_id,
             "type": "modal",
             "callback_id": callback_id,
-            "private_metadata": "",
+            "private_metadata": private_metadata,
             "state": {"values": values},
             "hash": uuid.uuid4().hex[:16],
             "app_id": APP_ID,
