@@ -236,15 +236,16 @@ async def tell_admission(
     """
     if admission.reason is None:
         return
-    if not gate.allow(user=message.user, kind=admission.reason, now=time.monotonic()):
-        return
     lang = messages.language_of(message.text)
-    text = note_for(admission, lang=lang, settings=services.settings)
     thread = message.thread
     try:
-        await services.slack.post_ephemeral(
-            channel=thread.channel, user=message.user, thread_ts=thread.thread_ts, text=text
-        )
+        # Private notes are rate-limited; the thread's own line is not, so that no refused
+        # question (a scheduled run's above all) is left without a word in its thread.
+        if gate.allow(user=message.user, kind=admission.reason, now=time.monotonic()):
+            text = note_for(admission, lang=lang, settings=services.settings)
+            await services.slack.post_ephemeral(
+                channel=thread.channel, user=message.user, thread_ts=thread.thread_ts, text=text
+            )
         if admission.reason == BUDGET_EXHAUSTED:
             # The thread learns that nothing ran, not what anyone spent.
             await services.slack.post_message(

@@ -167,9 +167,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--files",
         default="same",
-        metavar="newest:PATTERN|same",
+        metavar="newest:PATTERN|same[:FILE_ID,...]",
         help="newest:PATTERN uses the newest file of the channel named like PATTERN "
-        "(e.g. newest:sales_*.csv)",
+        "(e.g. newest:sales_*.csv); same:F0123ABCD,... uses those Slack files at every run; "
+        "same alone, the channel's recent files like a question without files",
     )
     add.add_argument(
         "--skip-unchanged",

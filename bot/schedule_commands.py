@@ -26,18 +26,26 @@ __all__ = ["files_choice", "schedules_add", "schedules_delete", "schedules_list"
 
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,31}")
 _USER = re.compile(r"[UW][A-Z0-9]{2,31}")
+_FILE = re.compile(r"F[A-Z0-9]{2,31}")
 
 
-def files_choice(text: str) -> str:
-    """``newest:PATTERN`` (a shell-style pattern on file names, e.g. sales_*.csv) or
-    ``same``. Raises ConfigError."""
-    kind, colon, pattern = text.strip().partition(":")
-    if text.strip() == "same":
-        return "same"
-    if kind == "newest" and colon and pattern.strip() and "/" not in pattern:
-        return f"newest:{pattern.strip()}"
+def files_choice(text: str) -> tuple[str, tuple[str, ...]]:
+    """The data source and, for ``same:F…,F…``, its Slack file ids: ``newest:PATTERN`` (a
+    shell-style pattern on file names, e.g. sales_*.csv), ``same:FILE_ID,…`` (those files at
+    every run) or ``same`` (no files of its own: a run reads the channel's recent files like a
+    question without files). Raises ConfigError."""
+    kind, colon, rest = text.strip().partition(":")
+    if kind == "same" and not colon:
+        return "same", ()
+    if kind == "same" and colon:
+        ids = tuple(part.strip() for part in rest.split(",") if part.strip())
+        if ids and all(_FILE.fullmatch(i) for i in ids):
+            return "same", ids
+    if kind == "newest" and colon and rest.strip() and "/" not in rest:
+        return f"newest:{rest.strip()}", ()
     raise ConfigError(
-        f"--files must be newest:PATTERN (like newest:sales_*.csv) or same, got {text!r}."
+        "--files must be newest:PATTERN (like newest:sales_*.csv), same:FILE_ID[,FILE_ID…] "
+        f"(like same:F0123ABCD) or same, got {text!r}."
     )
 
 
@@ -112,7 +120,7 @@ async def schedules_add(
         rule = recurrence(every=every, at=at, tz=tz or settings.timezone)
     except ScheduleRuleError as error:
         raise ConfigError(str(error)) from error
-    chosen = files_choice(files)
+    chosen, file_ids = files_choice(files)
     record = ScheduleRecord(
         channel=channel,
         user=user,
@@ -121,6 +129,7 @@ async def schedules_add(
         at=rule.at,
         tz=rule.tz,
         files=chosen,
+        file_ids=file_ids,
         skip_unchanged=skip_unchanged,
         post_skipped=post_skipped,
         created_by="cli",

@@ -16,7 +16,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from bot import messages
-from bot.errors import InsightbotError
+from bot.errors import InsightbotError, SlackProblem
 from bot.intake import Intake
 from bot.lifecycle import Clock, SystemClock
 from bot.schedule_access import admit_scheduled_run, count_finished_runs, count_run
@@ -115,7 +115,17 @@ class Scheduler:
         ):
             return 0
         missed = found.skipped_before + await self._missed_since_last_run(schedule.id, at)
-        return await self._start(schedule, occurrence_at=at, missed=missed)
+        try:
+            return await self._start(schedule, occurrence_at=at, missed=missed)
+        except SlackProblem:
+            # Slack refused the run's message or its files: the claim is settled as a failed
+            # run, which counts toward pausing, rather than left to look interrupted at the
+            # next start. (A database failure stays claimed, like a crash, and is reported.)
+            await store.settle_occurrence(
+                schedule_id=schedule.id, occurrence_at=at, outcome=RUN_FAILED
+            )
+            await count_run(self._services, schedule, failed=True, now=self.clock.now())
+            raise
 
     async def _missed_since_last_run(self, schedule_id: int, occurrence_at: float) -> int:
         outcomes = await self._services.store.occurrence_outcomes(schedule_id)

@@ -52,12 +52,20 @@ def test_add_list_and_delete(
     assert upcoming.weekday() == 0 and (upcoming.hour, upcoming.minute) == (0, 0)
     code, out, _ = run(monkeypatch, capsys, db, "schedules")
     assert "Weekly sales by region?" in out and "weekly:mon" in out
+    code, out, _ = run(
+        monkeypatch, capsys, db, *ADD, "--question", "Q3 totals?", "--every", "daily",
+        "--at", "08:00", "--files", "same:F0Q3SALES,F0Q3COSTS",
+    )  # fmt: skip
+    assert code == 0 and "Schedule 3 added" in out
+    code, out, _ = run(monkeypatch, capsys, db, "schedules", "--json")
+    third = json.loads(out)[2]
+    assert (third["files"], third["file_ids"]) == ("same", ["F0Q3SALES", "F0Q3COSTS"])
     code, out, _ = run(monkeypatch, capsys, db, "schedules", "delete", "1")
     assert code == 0 and "Schedule 1 deleted" in out
     code, _, err = run(monkeypatch, capsys, db, "schedules", "delete", "1")
     assert code == 2 and "no schedule 1" in err
     code, out, _ = run(monkeypatch, capsys, db, "schedules", "--json")
-    assert [s["id"] for s in json.loads(out)] == [2]
+    assert [s["id"] for s in json.loads(out)] == [2, 3]
 
 
 @pytest.mark.parametrize(
@@ -69,6 +77,8 @@ def test_add_list_and_delete(
         (("--at", "25:00"), "--at"),
         (("--tz", "Moon/Base"), "--tz"),
         (("--files", "latest"), "--files"),
+        (("--files", "same:sales.csv"), "--files"),
+        (("--files", "same:"), "--files"),
         (("--question", "  "), "--question"),
     ],
 )

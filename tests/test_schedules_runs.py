@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from storage.records import CLAIMED, INTERRUPTED, POSTED, REFUSED, RUN_ANSWERED, SKIPPED
+from storage.records import CLAIMED, INTERRUPTED, POSTED, REFUSED, RUN_ANSWERED, RUN_FAILED, SKIPPED
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_payloads import as_app_mention
 from tests.fakes.slack_server import FakeSlack
@@ -363,6 +363,12 @@ async def test_a_used_up_budget_stops_a_scheduled_run_before_the_engine(tmp_path
     ) as h:
         h.slack.add_user(OWNER, name="anna")
         await ask_with_file(h)  # the owner's own question uses the day's budget up
+        # A second question is refused with a private note: the run a moment later still
+        # says why in its own thread (private notes are rate-limited, thread lines are not).
+        again = h.slack.post_user_message(channel="C1", user=OWNER, text="<@UBOT> and now?")
+        assert await h.send_event(as_app_mention(again)) == 200
+        await h.settle()
+        assert len(h.slack.ephemeral_messages) == 1
         now = clock.now()
         share(h.slack, channel="C1", name="sales_1101.csv", content=CSV, created=now - 900)
         schedule = await h.bot.services.store.add_schedule(daily(now))
@@ -421,3 +427,31 @@ async def test_a_failing_scheduled_run_says_why_in_its_thread(tmp_path: Path) ->
         said = " ".join(thread_texts(h.slack, "C1", thread))
         assert "The analysis engine had an internal error" in said, said
         assert "total 600" not in said
+
+
+async def test_a_run_slack_refuses_to_post_counts_as_failed_and_the_next_one_runs(
+    tmp_path: Path,
+) -> None:
+    clock = MovableClock()
+    db = tmp_path / "insightbot.db"
+    async with FakeSlack() as slack, FakeOpenAI() as openai:
+        slack.add_user(OWNER, name="anna")
+        now = clock.now()
+        share(slack, channel="C1", name="sales_1101.csv", content=CSV, created=now - 900)
+        async with bot_over(slack, openai, db, clock=clock) as h:
+            schedule = await h.bot.services.store.add_schedule(daily(now, skip=False))
+            first, second = occurrences(schedule, after=now, count=2)
+            slack.fail_next("chat.postMessage", error="fatal_error", status=200)
+            await at(h, clock, first + 5)
+            assert run_threads(slack) == []
+            stored = await h.bot.services.store.get_schedule(schedule.id)
+            assert stored is not None and stored.failures == 1
+        # A restart does not report it as interrupted: it already counted as failed.
+        async with bot_over(slack, openai, db, clock=clock) as h:
+            await at(h, clock, second + 5)
+            outcomes = [o for _, o in await h.bot.services.store.occurrence_outcomes(schedule.id)]
+        assert outcomes[0] == RUN_FAILED and outcomes[1] in (POSTED, RUN_ANSWERED)
+        assert [
+            m.text for m in slack.channel_messages("C1") if m.bot and "interrupt" in m.text
+        ] == []
+        assert len(run_threads(slack)) == 1 and "total 600" in answers(slack, "C1")[-1]
