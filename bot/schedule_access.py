@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.errors import InsightbotError, SlackProblem
-from bot.governance import AccessPolicy, access_refusal
+from bot.governance import AccessPolicy, Refusal, access_refusal
 from bot.home import lang_of_locale
 from bot.schedules.access_rules import (
     PauseReason,
@@ -39,7 +39,14 @@ from bot.services import Services
 from bot.types import SlackPerson
 from storage.records import POSTED, RUN_ANSWERED, RUN_REFUSED, SKIPPED, ScheduleRecord
 
-__all__ = ["AccessCheck", "admit_scheduled_run", "count_finished_runs", "pause_and_tell"]
+__all__ = [
+    "AccessCheck",
+    "admit_scheduled_run",
+    "count_finished_runs",
+    "count_run",
+    "pause_and_tell",
+    "schedule_refusal",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +75,27 @@ async def check_schedule_access(
     member = await slack.is_channel_member(channel=schedule.channel, user=schedule.user)
     if (reason := membership_pause(member)) is not None:
         return AccessCheck(owner, reason)
-    setting = await services.governance.channels.get(schedule.channel)
-    refusal = access_refusal(
-        policy=AccessPolicy.of(services.settings),
-        user=schedule.user,
-        user_team=owner.team,
-        home_teams=home_teams,
-        channel=schedule.channel,
-        channel_type=channel_type_of(schedule.channel),
-        channel_enabled=setting.enabled if setting is not None else None,
+    refusal = await schedule_refusal(
+        services, person=owner, home_teams=home_teams, channel=schedule.channel
     )
     return AccessCheck(owner, governance_pause(refusal))
+
+
+async def schedule_refusal(
+    services: Services, *, person: SlackPerson, home_teams: Collection[str], channel: str
+) -> Refusal | None:
+    """Why the access settings would not let ``person`` ask in ``channel`` (the rules and the
+    channel's own switch, as admission applies them), or None. Raises StorageError."""
+    setting = await services.governance.channels.get(channel)
+    return access_refusal(
+        policy=AccessPolicy.of(services.settings),
+        user=person.id,
+        user_team=person.team,
+        home_teams=home_teams,
+        channel=channel,
+        channel_type=channel_type_of(channel),
+        channel_enabled=setting.enabled if setting is not None else None,
+    )
 
 
 async def admit_scheduled_run(

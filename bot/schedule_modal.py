@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from bot import messages as words
 from bot.actions import Click, clicked_in_thread
 from bot.errors import InsightbotError
-from bot.governance import AccessPolicy, access_refusal
 from bot.home import lang_of_locale
 from bot.message_json import message_from_json
+from bot.schedule_access import schedule_refusal
 from bot.schedules import next_occurrence, recurrence
 from bot.schedules.choice import newest_pattern
 from bot.schedules.modal_view import (
@@ -314,15 +314,8 @@ async def _refusal(
         home_teams = message_from_json(turn.message_json).home_teams
     except (ValueError, TypeError, KeyError):
         home_teams = frozenset({thread.team})
-    setting = await services.governance.channels.get(thread.channel)
-    refusal = access_refusal(
-        policy=AccessPolicy.of(services.settings),
-        user=person.id,
-        user_team=person.team,
-        home_teams=home_teams,
-        channel=thread.channel,
-        channel_type=_CHANNEL_KINDS[thread.channel[:1]],
-        channel_enabled=setting.enabled if setting is not None else None,
+    refusal = await schedule_refusal(
+        services, person=person, home_teams=home_teams, channel=thread.channel
     )
     if refusal is not None:
         log.info("%s may not schedule in %s: %s", person.id, thread.channel, refusal)
