@@ -15,7 +15,10 @@ The entries live in modules by area; this front is what the rest of the code use
 - ``engine``: why a run failed, by ``FailureCode`` (``run_failed``), and the local engine
 - ``slack``: Slack refused one of the bot's calls (the words of ``SlackProblem``)
 - ``terminal``: the lines of ``insightbot ask``
-- ``schedules``: a recurring analysis's message and notes
+- ``schedules``: a scheduled run's message and notes; ``schedule_modal``: the Repeat… form,
+  its errors and confirmation; ``schedule_home``: schedules in the App Home and a channel's list;
+  ``schedule_access``: why a schedule paused; ``schedule_runs``: skipped, interrupted and
+  file-less runs
 - ``schedule_home``: managing schedules: the App Home's section, a channel's list
 
 An error carries its words as ``Words`` (an entry with its arguments bound, waiting for the
