@@ -244,31 +244,34 @@ class ScheduleClick:
     user: str
 
 
-async def apply_schedule_click(*, services: Services, click: ScheduleClick, now: float) -> bool:
+async def apply_schedule_click(
+    *, services: Services, click: ScheduleClick, now: float
+) -> str | None:
     """Pause (reason ``by_person``), resume or delete the clicked schedule when ``click.user``
-    owns it or is an admin; True when something changed. Never raises: failures are logged.
-    The caller publishes the clicker's Home again either way."""
+    owns it or is an admin; returns the owner when something changed (None otherwise). Never
+    raises: failures are logged. The caller publishes the clicker's Home again either way,
+    and the owner's when an admin changed someone else's schedule."""
     try:
         schedule_id = int(click.value)
     except ValueError:
         log.warning("schedule button with a value that is not an id: %r", click.value[:40])
-        return False
+        return None
     try:
         schedule = await services.store.get_schedule(schedule_id)
         if schedule is None:
             log.info("schedule %s is gone: nothing to do for %s", schedule_id, click.user)
-            return False
+            return None
         if click.user != schedule.user and click.user not in services.settings.admins:
             log.warning(
                 "%s may not change schedule %s of %s", click.user, schedule_id, schedule.user
             )
-            return False
+            return None
         changed = await _apply(services, click.action_id, schedule_id, now=now)
     except InsightbotError as error:
         log.warning("schedule %s: %s failed: %s", schedule_id, click.action_id, error.detail)
-        return False
+        return None
     log.info("schedule %s: %s by %s (%s)", schedule_id, click.action_id, click.user, changed)
-    return changed
+    return schedule.user if changed else None
 
 
 async def _apply(services: Services, action_id: str, schedule_id: int, *, now: float) -> bool:

@@ -214,8 +214,10 @@ def register(app: AsyncApp, *, intake: Intake, clock: Clock | None = None) -> No
 
     async def change_schedule(click: ScheduleClick) -> None:
         now = schedule_clock.now()
-        await apply_schedule_click(services=services, click=click, now=now)
+        owner = await apply_schedule_click(services=services, click=click, now=now)
         await publish_home(services=services, user=click.user, now=now)
+        if owner is not None and owner != click.user:  # an admin changed someone's schedule
+            await publish_home(services=services, user=owner, now=now)
 
     async def on_schedule_button(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()

@@ -183,6 +183,18 @@ async def test_pause_stops_the_next_run_and_resume_runs_the_one_after(tmp_path: 
         assert "did not happen" not in texts[-1]
 
 
+async def test_an_admin_pausing_someones_schedule_updates_the_owners_home(
+    tmp_path: Path,
+) -> None:
+    clock = MovableClock()
+    async with harness(tmp_path, clock=clock, INSIGHTBOT_ADMINS=ADMIN) as h:
+        schedule, _ = await ran_once(h, clock)
+        assert "Status: active" in blocks_text(await home_of(h, OWNER))
+        await click(h, "schedule_pause", schedule.id, ADMIN)
+        # The owner's Home is published again without them opening it.
+        assert "Status: paused" in blocks_text(h.slack.home_views[OWNER]["blocks"])
+
+
 async def test_delete_removes_it_from_the_home_and_the_command_and_it_never_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
