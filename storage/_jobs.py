@@ -203,11 +203,6 @@ def get_turn(db: Database, turn_id: str) -> TurnRecord | None:
     return None if row is None else turn_from_row(row)
 
 
-_UPDATE_TURN_SQL = "UPDATE turns SET {} WHERE id = :id".format(
-    ", ".join(f'"{c}" = :{c}' for c in TURN_COLUMNS if c != "id")
-)
-
-
 def update_turn(db: Database, turn_id: str, *, changes: dict[str, Any], now: float) -> TurnRecord:
     with db.atomic():
         current = get_turn(db, turn_id)
@@ -218,7 +213,15 @@ def update_turn(db: Database, turn_id: str, *, changes: dict[str, Any], now: flo
         if finishing and current.finished_at is None and "finished_at" not in values:
             values["finished_at"] = values["updated_at"]
         record = replace(current, **values)
-        db.execute(_UPDATE_TURN_SQL, turn_to_row(record))
+        # Only the changed columns: the turns table has six indexes, and an UPDATE that sets
+        # every column makes SQLite rewrite every one of them at each step of a turn.
+        row = turn_to_row(record)
+        changed = sorted(values)
+        sets = ", ".join(f'"{name}" = :{name}' for name in changed)
+        db.execute(
+            f"UPDATE turns SET {sets} WHERE id = :id",
+            {"id": turn_id, **{name: row[name] for name in changed}},
+        )
     return record
 
 
