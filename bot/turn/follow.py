@@ -156,6 +156,7 @@ class _Follower:
                     except StopAsyncIteration:
                         return None
                     pending = None
+                    await self.control.pause()
                     await self._handle(event)
                     if self._ended:
                         return None
