@@ -236,7 +236,7 @@ class TurnRunner:
             return
         await self._acks.let_acks_go_first()
         try:
-            control = TurnControl(pause=self._acks.let_acks_go_first)
+            control = TurnControl()
             self._controls[turn.id] = (control, message.user, message.thread.as_str())
             try:
                 if job.resume:

@@ -156,7 +156,6 @@ class _Follower:
                     except StopAsyncIteration:
                         return None
                     pending = None
-                    await self.control.pause()
                     await self._handle(event)
                     if self._ended:
                         return None

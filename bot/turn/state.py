@@ -8,7 +8,6 @@ Stored progress is not here: it is the turn record in storage, written by the le
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.services import Services
@@ -20,19 +19,12 @@ from storage.records import TurnRecord
 __all__ = ["AnswerOutcome", "TurnControl", "TurnState"]
 
 
-async def _no_pause() -> None:
-    return None
-
-
 @dataclass
 class TurnControl:
-    """Shared between a running turn and the Stop button; ``pause`` is awaited between the
-    engine's events, so that a running turn lets Slack events being acknowledged go first
-    (Slack waits 3 seconds for each; a turn can wait a moment)."""
+    """Shared between a running turn and the Stop button."""
 
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     stopped_by: str | None = None
-    pause: Callable[[], Awaitable[None]] = field(default=lambda: _no_pause())
 
 
 @dataclass
