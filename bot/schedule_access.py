@@ -45,6 +45,7 @@ __all__ = [
     "count_finished_runs",
     "count_run",
     "pause_and_tell",
+    "person_or_none",
     "schedule_refusal",
 ]
 
@@ -105,9 +106,10 @@ async def admit_scheduled_run(
     occurrence_at: float,
     home_teams: Collection[str],
     now: float,
-) -> bool:
-    """True when the claimed occurrence may run. Otherwise it is settled as skipped and, when
-    the owner lost access, the schedule is paused and that is told (``pause_and_tell``).
+) -> SlackPerson | None:
+    """The owner (as users.info just described them) when the claimed occurrence may run;
+    None otherwise: it is settled as skipped and, when the owner lost access, the schedule is
+    paused and that is told (``pause_and_tell``).
 
     When Slack cannot answer (after the client's own retries) the run is skipped, not paused:
     a rate limit or an outage says nothing about the owner, and running unchecked would let a
@@ -125,13 +127,13 @@ async def admit_scheduled_run(
             problem.detail,
         )
         await _settle_skipped(services, schedule, occurrence_at=occurrence_at)
-        return False
+        return None
     if check.pause is None:
-        return True
+        return check.owner
     log.info("schedule %s: the run of %s is skipped (%s)", schedule.id, occurrence_at, check.pause)
     await _settle_skipped(services, schedule, occurrence_at=occurrence_at)
     await pause_and_tell(services, schedule, reason=check.pause, now=now, owner=check.owner)
-    return False
+    return None
 
 
 async def count_finished_runs(services: Services, schedule: ScheduleRecord, *, now: float) -> bool:
@@ -183,7 +185,7 @@ async def pause_and_tell(
         return False
     log.warning("schedule %s paused: %s", schedule.id, reason)
     if owner is None:
-        owner = await _person_or_none(services, schedule.user)
+        owner = await person_or_none(services, schedule.user)
     lang = lang_of_locale(owner.locale if owner else None) or messages.language_of(
         schedule.question
     )
@@ -212,11 +214,12 @@ async def _settle_skipped(
     )
 
 
-async def _person_or_none(services: Services, user: str) -> SlackPerson | None:
+async def person_or_none(services: Services, user: str) -> SlackPerson | None:
+    """Who ``user`` is, or None (logged) when Slack could not say."""
     try:
         return await services.slack.person(user)
     except SlackProblem as problem:
-        log.warning("could not look up %s for a pause notice: %s", user, problem.detail)
+        log.warning("could not look up %s: %s", user, problem.detail)
         return None
 
 

@@ -12,6 +12,7 @@ admin. The view itself and the form check are pure (bot/schedules/modal_view.py)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from bot.actions import Click, clicked_in_thread
 from bot.errors import InsightbotError
 from bot.home import lang_of_locale
 from bot.message_json import message_from_json
-from bot.schedule_access import schedule_refusal
+from bot.schedule_access import person_or_none, schedule_refusal
 from bot.schedules import next_occurrence, recurrence
+from bot.schedules.access_rules import is_schedule_channel
 from bot.schedules.choice import newest_pattern
 from bot.schedules.modal_view import (
     EVERY,
@@ -61,7 +63,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_CHANNEL_KINDS = {"C": "channel", "G": "group"}  # schedules live in channels only
+MEMBER_CHECK_S = 2.0  # of Slack's 3 s for the acknowledgement
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,10 @@ async def open_repeat_modal(*, services: Services, click: Click, trigger_id: str
         if turn is None or is_erased(turn):
             return
         thread = ThreadKey.parse(turn.thread_key)
-        if not clicked_in_thread(click, thread) or thread.channel[:1] not in _CHANNEL_KINDS:
+        if not clicked_in_thread(click, thread) or not is_schedule_channel(thread.channel):
             log.warning("%s clicked Repeat for turn %s outside its thread", click.user, turn.id)
             return
-        person = await _person_or_none(services, click.user)
+        person = await person_or_none(services, click.user)
         lang = _lang_for(person, turn.question)
         files = await _turn_files(services, turn)
         tz = (person.tz if person else None) or services.settings.timezone
@@ -142,7 +144,7 @@ async def open_edit_modal(
         if schedule is None or not _may_edit(services, schedule, user):
             log.warning("%s may not edit schedule %r", user, schedule_id)
             return
-        person = await _person_or_none(services, user)
+        person = await person_or_none(services, user)
         lang = _lang_for(person, schedule.question)
         kind, _, day = schedule.every.partition(":")
         prefill = ModalPrefill(
@@ -180,7 +182,7 @@ async def submit_schedule_modal(
         return await _save_edit(services, submission, schedule_id=target.schedule_id, now=now)
     turn = await services.store.get_turn(target.turn_id) if target and target.turn_id else None
     if turn is None or is_erased(turn):
-        return Submitted(errors={QUESTION: words.schedule_error_gone("en")})
+        return await _gone(services, submission.user)
     return await _save_new(services, submission, turn=turn, now=now)
 
 
@@ -241,8 +243,8 @@ async def _save_edit(
 ) -> Submitted:
     schedule = await services.store.get_schedule(schedule_id)
     if schedule is None:
-        return Submitted(errors={QUESTION: words.schedule_error_gone("en")})
-    person = await _person_or_none(services, submission.user)
+        return await _gone(services, submission.user)
+    person = await person_or_none(services, submission.user)
     lang = _lang_for(person, schedule.question)
     if not _may_edit(services, schedule, submission.user):
         return Submitted(errors={QUESTION: words.schedule_error_not_owner(lang)})
@@ -255,11 +257,8 @@ async def _save_edit(
     if check.schedule is None:
         return Submitted(errors=check.errors)
     # The schedule runs as its owner: they must still be in the channel.
-    try:
-        member = await services.slack.is_channel_member(
-            channel=schedule.channel, user=schedule.user
-        )
-    except InsightbotError:
+    member = await _is_member(services, channel=schedule.channel, user=schedule.user)
+    if member is None:
         return Submitted(errors={EVERY: words.schedule_error_unchecked(lang)})
     if not member:
         return Submitted(errors={QUESTION: words.schedule_error_not_member(lang)})
@@ -308,7 +307,7 @@ async def _refusal(
     services: Services, *, person: SlackPerson, turn: TurnRecord, thread: ThreadKey, lang: str
 ) -> str | None:
     """Why ``person`` may not schedule in the turn's channel (in words), or None."""
-    if not person.active or thread.channel[:1] not in _CHANNEL_KINDS:
+    if not person.active or not is_schedule_channel(thread.channel):
         return words.schedule_error_not_allowed(lang)
     try:
         home_teams = message_from_json(turn.message_json).home_teams
@@ -320,19 +319,30 @@ async def _refusal(
     if refusal is not None:
         log.info("%s may not schedule in %s: %s", person.id, thread.channel, refusal)
         return words.schedule_error_not_allowed(lang)
-    try:
-        member = await services.slack.is_channel_member(channel=thread.channel, user=person.id)
-    except InsightbotError:
+    member = await _is_member(services, channel=thread.channel, user=person.id)
+    if member is None:
         return words.schedule_error_unchecked(lang)
     return None if member else words.schedule_error_not_member(lang)
 
 
-async def _person_or_none(services: Services, user: str) -> SlackPerson | None:
+async def _is_member(services: Services, *, channel: str, user: str) -> bool | None:
+    """Membership for a submission, or None when Slack could not say in time: the check
+    runs before the acknowledgement, which Slack wants within 3 seconds (a channel of many
+    thousands takes many pages)."""
     try:
-        return await services.slack.person(user)
-    except InsightbotError as error:
-        log.warning("could not look up %s: %s", user, error.detail)
+        return await asyncio.wait_for(
+            services.slack.is_channel_member(channel=channel, user=user), MEMBER_CHECK_S
+        )
+    except (InsightbotError, TimeoutError) as error:
+        log.warning("membership of %s in %s not checked: %r", user, channel, error)
         return None
+
+
+async def _gone(services: Services, user: str) -> Submitted:
+    """The turn or schedule a form was for no longer exists (said in the person's language:
+    the question's words may be gone with it)."""
+    person = await person_or_none(services, user)
+    return Submitted(errors={QUESTION: words.schedule_error_gone(_lang_for(person, ""))})
 
 
 def _lang_for(person: SlackPerson | None, question: str) -> str:

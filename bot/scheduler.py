@@ -22,6 +22,7 @@ from bot.lifecycle import Clock, SystemClock
 from bot.schedule_access import admit_scheduled_run, count_finished_runs, count_run
 from bot.schedule_runs import post_skipped, report_interrupted, same_files, tell_files_gone
 from bot.schedules import ScheduleRuleError, due, recurrence
+from bot.schedules.access_rules import channel_type_of
 from bot.schedules.choice import newest_matching, newest_pattern, plan_run
 from bot.types import IncomingMessage, ThreadKey
 from storage.records import CLAIMED, MISSED, POSTED, RUN_FAILED, SKIPPED, ScheduleRecord
@@ -29,7 +30,6 @@ from storage.records import CLAIMED, MISSED, POSTED, RUN_FAILED, SKIPPED, Schedu
 log = logging.getLogger(__name__)
 
 TICK_S = 30.0
-_CHANNEL_TYPES = {"C": "channel", "G": "group"}
 
 
 class Scheduler:
@@ -110,13 +110,16 @@ class Scheduler:
             return 0
         # Access is checked at every run, before anything is posted.
         home_teams = frozenset({schedule.team or await self._team_id()})
-        if not await admit_scheduled_run(
+        owner = await admit_scheduled_run(
             self._services, schedule, occurrence_at=at, home_teams=home_teams, now=now
-        ):
+        )
+        if owner is None:
             return 0
         missed = found.skipped_before + await self._missed_since_last_run(schedule.id, at)
         try:
-            return await self._start(schedule, occurrence_at=at, missed=missed)
+            return await self._start(
+                schedule, occurrence_at=at, missed=missed, owner_name=owner.name or schedule.user
+            )
         except SlackProblem:
             # Slack refused the run's message or its files: the claim is settled as a failed
             # run, which counts toward pausing, rather than left to look interrupted at the
@@ -138,7 +141,9 @@ class Scheduler:
             missed += 1
         return missed
 
-    async def _start(self, schedule: ScheduleRecord, *, occurrence_at: float, missed: int) -> int:
+    async def _start(
+        self, schedule: ScheduleRecord, *, occurrence_at: float, missed: int, owner_name: str
+    ) -> int:
         services, store = self._services, self._services.store
         pattern = newest_pattern(schedule.files)
         newest = None
@@ -172,8 +177,7 @@ class Scheduler:
             return 0
         same = await same_files(services=services, schedule=schedule)
         lang = messages.language_of(schedule.question)
-        name = await services.slack.user_name(schedule.user) or schedule.user
-        lines = [messages.scheduled_by(lang, name, schedule.question)]
+        lines = [messages.scheduled_by(lang, owner_name, schedule.question)]
         if plan.file is not None:
             lines.append(messages.scheduled_file(lang, plan.file.name))
         if missed:
@@ -204,7 +208,7 @@ class Scheduler:
             user=schedule.user,
             text=schedule.question,
             files=same.found if same is not None else (plan.file,) if plan.file is not None else (),
-            channel_type=_CHANNEL_TYPES.get(schedule.channel[:1], "channel"),
+            channel_type=channel_type_of(schedule.channel),
             is_mention=True,
             scheduled=True,
         )

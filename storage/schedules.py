@@ -63,7 +63,8 @@ class ScheduleQueries:
         self, *, schedule_id: int, occurrence_at: float, outcome: str, now: float
     ) -> bool:
         """Claim one occurrence of a schedule, exactly once: True for the one caller that got
-        it. ``outcome`` is what it is claimed as (claimed to run, or missed)."""
+        it, and only while the schedule exists and is active (a delete or pause that came
+        first wins). ``outcome`` is what it is claimed as (claimed to run, or missed)."""
         job = partial(
             _claim_occurrence,
             schedule_id=schedule_id,
@@ -206,10 +207,12 @@ def _claim_occurrence(
     db: Database, *, schedule_id: int, occurrence_at: float, outcome: str, now: float
 ) -> bool:
     with db.atomic():
+        # Only while the schedule still exists and is active, read in the same transaction:
+        # a delete or pause between the loop's read and its claim wins, and nothing runs.
         cursor = db.execute(
             "INSERT OR IGNORE INTO occurrences (schedule_id, occurrence_at, outcome, claimed_at) "
-            "VALUES (?, ?, ?, ?)",
-            [schedule_id, occurrence_at, outcome, now],
+            "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM schedules WHERE id = ? AND state = ?)",
+            [schedule_id, occurrence_at, outcome, now, schedule_id, SCHEDULE_ACTIVE],
         )
         if cursor.rowcount != 1:
             return False

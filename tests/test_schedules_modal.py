@@ -4,6 +4,7 @@ block_actions and view_submission payloads, and a clock the test moves for the r
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,30 @@ async def test_metadata_naming_no_turn_stores_nothing(tmp_path: Path) -> None:
         reply = await submit(h, user=OWNER, metadata="turn:made-up")
         assert reply["response_action"] == "errors"
         assert await h.bot.services.store.schedules() == []
+
+
+async def test_a_membership_check_too_slow_for_the_ack_asks_to_try_again(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        h.slack.add_user(OTHER, locale="ko-KR")
+        _, answer = await ask(h)
+        # A channel of many thousands: Slack would give up on the acknowledgement at 3 s.
+        h.slack.slow_next("conversations.members", seconds=5)
+        reply = await submit(h, user=OTHER, metadata=f"turn:{buttons(answer)[REPEAT_ACTION]}")
+        assert reply["response_action"] == "errors"
+        assert "다시" in reply["errors"]["question"]
+        assert await h.bot.services.store.schedules() == []
+
+
+async def test_a_form_for_a_turn_that_is_gone_says_so_in_the_persons_language(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        h.slack.add_user(OTHER, locale="ko-KR")
+        reply = await submit(h, user=OTHER, metadata="turn:made-up")
+        assert reply["response_action"] == "errors"
+        assert re.search("[가-힣]", reply["errors"]["question"])
 
 
 async def test_the_owner_edits_the_time_and_the_next_run_follows_but_others_cannot(

@@ -154,3 +154,29 @@ async def test_same_file_ids_survive_a_reopen_and_interrupted_runs_are_found(
         ]
     finally:
         await store.close()
+
+
+async def test_a_delete_or_pause_before_the_claim_wins(tmp_path: Path) -> None:
+    """The loop reads the active schedules, then claims; a person's delete or pause in between
+    must stop the run (the claim reads the schedule's state in its own transaction)."""
+    store = await open_store(tmp_path / "db.sqlite")
+    try:
+        paused = await store.add_schedule(RULE)
+        deleted = await store.add_schedule(RULE)
+        listed = await store.schedules(active_only=True)  # what the loop saw
+        assert {s.id for s in listed} == {paused.id, deleted.id}
+        assert await store.pause_schedule(paused.id, reason="by_person", now=4_000.0)
+        assert await store.delete_schedule(deleted.id)
+        for schedule in listed:
+            assert not await store.claim_occurrence(
+                schedule_id=schedule.id, occurrence_at=5_000.0, outcome=CLAIMED, now=5_001.0
+            )
+        assert await store.occurrence_outcomes(deleted.id) == []
+        assert await store.occurrence_outcomes(paused.id) == []
+        # Resumed, its next occurrence is claimed again.
+        assert await store.resume_schedule(paused.id, now=5_500.0)
+        assert await store.claim_occurrence(
+            schedule_id=paused.id, occurrence_at=6_000.0, outcome=CLAIMED, now=6_001.0
+        )
+    finally:
+        await store.close()

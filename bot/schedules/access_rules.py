@@ -24,6 +24,7 @@ __all__ = [
     "channel_type_of",
     "governance_pause",
     "is_paused_for_failures",
+    "is_schedule_channel",
     "membership_pause",
     "owner_pause",
     "run_result",
@@ -87,6 +88,11 @@ def run_result(turn_status: str | None) -> str | None:
 
 def is_paused_for_failures(failures_in_a_row: int) -> bool:
     return failures_in_a_row >= FAILURES_TO_PAUSE
+
+
+def is_schedule_channel(channel: str) -> bool:
+    """Whether schedules may live in ``channel``: public and private channels only."""
+    return channel[:1] in _CHANNEL_TYPES
 
 
 def channel_type_of(channel: str) -> str:

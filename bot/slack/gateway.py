@@ -314,17 +314,10 @@ class SlackGateway:
         """The name a person shows in Slack (display name, else real name; users.info), or
         None when Slack does not say. Never raises."""
         try:
-            with slack_errors("users.info"):
-                resp = await self._client.users_info(user=user)
+            return (await self.person(user)).name
         except SlackProblem as problem:
             log.info("no name for %s: %s", user, problem.detail)
             return None
-        found = resp.get("user") or {}
-        profile = found.get("profile") or {}
-        for name in (profile.get("display_name"), found.get("real_name"), found.get("name")):
-            if isinstance(name, str) and name.strip():
-                return name.strip()
-        return None
 
     async def thread_files(
         self, *, channel: str, thread_ts: str
@@ -495,13 +488,10 @@ class SlackGateway:
         """The person's Slack locale (``ko-KR``, ``en-US``, …; users.info), or None when
         Slack does not say (or the users:read scope is missing). Never raises."""
         try:
-            with slack_errors("users.info"):
-                resp = await self._client.users_info(user=user, include_locale=True)
+            return (await self.person(user)).locale
         except SlackProblem as problem:
             log.info("no locale for %s: %s", user, problem.detail)
             return None
-        locale = (resp.get("user") or {}).get("locale")
-        return locale if isinstance(locale, str) and locale else None
 
 
 def _text_or_none(value: Any) -> str | None:
